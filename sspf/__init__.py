@@ -1,0 +1,79 @@
+"""sspf: the shared platform for SSPF work (school, social services, police, leisure)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Any = None, overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the application. Nothing happens at import time; nothing touches the database here."""
+    from config import config_from_env
+    from sspf import i18n, models  # noqa: F401  (models: every table in the metadata)
+    from sspf.auth import guard
+    from sspf.bootstrap import prepare_secrets
+    from sspf.db import configure_engine
+    from sspf.extensions import csrf, db, limiter, login_manager, migrate
+    from sspf.web import boundary, errors, security
+
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder="static")
+    app.config.from_object(config or config_from_env())
+    if overrides:
+        app.config.update(overrides)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["SSPF_REDIS_URL"] or "memory://")
+    prepare_secrets(app)
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    boundary.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    _init_login(app, login_manager)
+    guard.init_app(app)
+    _init_crypto_and_audit(app)
+    security.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+    from sspf.auth.permissions import can
+
+    app.jinja_env.globals["can"] = can
+    return app
+
+
+def _init_login(app: Flask, login_manager) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from sspf.auth.sessions import load_user
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Logga in för att fortsätta.")
+    login_manager.login_message_category = "info"
+    #: Our server-side sessions replace Flask-Login's IP/user-agent heuristics.
+    login_manager.session_protection = None
+    login_manager.user_loader(load_user)
+
+
+def _init_crypto_and_audit(app: Flask) -> None:
+    from sspf import crypto
+    from sspf.audit import sealing
+
+    crypto.init_app(app)
+    sealing.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from sspf.auth.admin_views import bp as users_bp
+    from sspf.auth.views import bp as auth_bp
+    from sspf.org.views import bp as org_bp
+    from sspf.web.views import bp as web_bp
+
+    for bp in (web_bp, auth_bp, users_bp, org_bp):
+        app.register_blueprint(bp)

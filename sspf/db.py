@@ -75,3 +75,34 @@ class UuidPk:
 class Timestamps:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
+    """Make SQLite behave like a real transactional database.
+
+    pysqlite opens transactions on its own schedule, which breaks SAVEPOINT and hides when the
+    write lock is taken; SQLAlchemy's documented fix is to turn that off and emit BEGIN itself.
+    Foreign keys are off by default in SQLite; WAL lets readers run beside one writer.
+    """
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    if cursor.execute("PRAGMA database_list").fetchone()[2]:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def configure_engine(engine) -> None:
+    """Install the SQLite fixes on ``engine`` (a no-op for other databases); idempotent."""
+    from sqlalchemy import event
+
+    if engine.dialect.name != "sqlite" or event.contains(engine, "connect", _sqlite_on_connect):
+        return
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)

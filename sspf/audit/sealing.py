@@ -1,0 +1,131 @@
+"""Sealing: give committed events their place (``seq``) and MAC in the chain, and checkpoint it.
+
+Events are inserted in the request's own transaction without any lock, so requests never queue
+behind each other for the audit trail. Right after the commit, the sealer takes the chain lock
+(an UPDATE of the single head row: a row lock on PostgreSQL, the write lock on SQLite), seals
+every committed but unsealed event in id order, and commits. Seq numbers are therefore gap-free
+whatever the number of app processes, and an event is unsealed only for the moment between
+its commit and the next seal.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from flask import Flask, current_app
+from sqlalchemy import select, update
+
+from sspf.audit import chain
+from sspf.audit.models import AuditChainHead, AuditEvent, AuditSeal
+from sspf.db import utcnow
+from sspf.extensions import db
+
+log = logging.getLogger("sspf.audit")
+HEAD_ID = 1
+BATCH = 1000
+
+
+@dataclass
+class AuditState:
+    key: chain.AuditKey
+    signing_key: object
+    checkpoint_dir: Path
+    checkpoint_interval: float
+    last_checkpoint: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def init_app(app: Flask) -> None:
+    cfg = app.config
+    state = AuditState(
+        key=chain.load_audit_key(cfg["SSPF_AUDIT_KEY_FILE"]),
+        signing_key=chain.load_signing_key(cfg["SSPF_AUDIT_SIGNING_KEY_FILE"]),
+        checkpoint_dir=Path(cfg["SSPF_CHECKPOINT_DIR"]),
+        checkpoint_interval=float(cfg["SSPF_CHECKPOINT_INTERVAL"]),
+    )
+    app.extensions["sspf_audit"] = state
+
+
+def _state() -> AuditState:
+    return current_app.extensions["sspf_audit"]
+
+
+def event_dict(event: AuditEvent, seq: int) -> dict:
+    """The chain's view of a database row: the only mapping between the two."""
+    return chain.build_event(
+        seq=seq, event_id=event.event_id, at=event.at, action=event.action, outcome=event.outcome,
+        actor_id=event.actor_id, actor_agency=event.actor_agency, actor_role=event.actor_role,
+        actor_districts=event.actor_districts or (), target_type=event.target_type, target_id=event.target_id,
+        subject_ref=event.subject_ref, purpose=event.purpose, fields=event.fields or (), flagged=event.flagged,
+        request_id=event.request_id, client_addr=event.client_addr, detail=event.detail or {},
+    )
+
+
+def lock_head() -> AuditChainHead:
+    """Take the chain lock for the rest of the transaction and return the head row."""
+    db.session.execute(update(AuditChainHead).where(AuditChainHead.id == HEAD_ID).values(seq=AuditChainHead.seq))
+    head = db.session.execute(
+        select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).execution_options(populate_existing=True)
+    ).scalar_one()
+    return head
+
+
+def seal_pending() -> int:
+    """Seal every committed, unsealed event; commit; return how many were sealed."""
+    state = _state()
+    total = 0
+    while True:
+        head = lock_head()
+        pending = db.session.scalars(
+            select(AuditEvent).outerjoin(AuditSeal, AuditSeal.event_pk == AuditEvent.id)
+            .where(AuditSeal.seq.is_(None)).order_by(AuditEvent.id).limit(BATCH)
+        ).all()
+        seq, prev = head.seq, chain.mac_from_hex(head.mac)
+        for event in pending:
+            seq += 1
+            _canonical, prev = chain.seal_event(state.key.hmac_key, prev, event_dict(event, seq))
+            db.session.add(AuditSeal(seq=seq, event_pk=event.id, mac=prev.hex()))
+        head.seq, head.mac = seq, prev.hex()
+        db.session.commit()
+        total += len(pending)
+        if len(pending) < BATCH:
+            break
+    if state.checkpoint_interval > 0 and time.monotonic() - state.last_checkpoint >= state.checkpoint_interval:
+        write_checkpoint()
+    return total
+
+
+def write_checkpoint() -> Path | None:
+    """Sign the current head into the checkpoint directory (outside the database)."""
+    state = _state()
+    head = db.session.get(AuditChainHead, HEAD_ID, populate_existing=True)
+    if head is None or head.seq == 0:
+        return None
+    with state.lock:
+        state.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        checkpoint = chain.make_checkpoint(head.seq, head.mac, utcnow(), state.key.key_id, state.signing_key)
+        try:
+            path = chain.write_checkpoint(state.checkpoint_dir, checkpoint)
+        except chain.CheckpointConflictError:
+            # Another process already signed this seq (with another timestamp): that one stands.
+            path = state.checkpoint_dir / chain.checkpoint_filename(head.seq)
+        state.last_checkpoint = time.monotonic()
+    return path
+
+
+def first_seq_since(since: datetime) -> int | None:
+    return db.session.scalar(
+        select(AuditSeal.seq).join(AuditEvent, AuditSeal.event_pk == AuditEvent.id)
+        .where(AuditEvent.at >= since).order_by(AuditSeal.seq).limit(1)
+    )
+
+
+def commit_and_seal() -> None:
+    """For work outside a request (CLI): commit, then seal what was recorded."""
+    db.session.commit()
+    seal_pending()

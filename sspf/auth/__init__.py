@@ -1,0 +1,1 @@
+"""Accounts, sessions, login, second factor, roles and permissions."""

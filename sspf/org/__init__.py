@@ -1,0 +1,1 @@
+"""Organisation: agencies (the SSPF parties), districts and the users' place in them."""

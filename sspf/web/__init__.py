@@ -1,0 +1,1 @@
+"""Cross-cutting web plumbing: the request boundary, security headers, error pages, start page."""

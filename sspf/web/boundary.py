@@ -1,0 +1,55 @@
+"""The request boundary: one request id, one commit, and a rollback on any error.
+
+Services only flush. The single commit happens here, after the view returned and before the
+response leaves, so a failing commit turns into an error page rather than a false "saved".
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask import Flask, Response, g
+
+from sspf.extensions import db
+
+log = logging.getLogger("sspf.request")
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def assign_request_id() -> None:
+        g.request_id = secrets.token_hex(8)
+
+    @app.after_request
+    def commit(response: Response) -> Response:
+        if g.get("rolled_back"):
+            return response
+        db.session.commit()
+        after = g.pop("after_commit", [])
+        for callback in after:
+            try:
+                callback()
+            except Exception:
+                # The request's work is committed; an after-commit task (e.g. sealing the audit
+                # chain) that fails is retried by the next request and must not undo a success.
+                log.exception("after-commit task failed", extra={"request_id": g.get("request_id")})
+        return response
+
+    @app.teardown_request
+    def rollback_on_error(exc: BaseException | None) -> None:
+        if exc is not None:
+            db.session.rollback()
+
+
+def after_commit(callback) -> None:
+    """Run ``callback`` once the request's transaction has committed."""
+    queue = g.setdefault("after_commit", [])
+    if callback not in queue:
+        queue.append(callback)
+
+
+def rollback() -> None:
+    """Abandon the request's writes (used by the 500 handler before it renders)."""
+    db.session.rollback()
+    g.rolled_back = True

@@ -1,0 +1,37 @@
+"""Form base class: every text field refuses control characters and over-long input.
+
+Putting the check in the base class means a new form cannot forget it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField, TextAreaField
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_SINGLE_LINE = re.compile(r"[\r\n\t]")
+
+
+class BaseForm(FlaskForm):
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for field in self:
+            if not isinstance(field, StringField | TextAreaField | PasswordField) or not isinstance(field.data, str):
+                continue
+            multiline = isinstance(field, TextAreaField)
+            if _CONTROL.search(field.data) or (not multiline and _CONTROL_SINGLE_LINE.search(field.data)):
+                field.errors = [*field.errors, _l("Fältet innehåller otillåtna tecken.")]
+                ok = False
+        return ok
+
+
+def clean_text(value: str | None) -> str | None:
+    """Trim and NFC-normalise a text field's value; empty becomes None."""
+    if value is None:
+        return None
+    value = unicodedata.normalize("NFC", value).strip()
+    return value or None

@@ -1,0 +1,40 @@
+"""The start page and the load balancer's health check."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, jsonify, render_template
+from flask_login import current_user
+from sqlalchemy import select, text
+
+from sspf.auth.models import UserSession
+from sspf.auth.permissions import ROLE_LABELS
+from sspf.extensions import db
+
+bp = Blueprint("web", __name__)
+
+
+@bp.route("/")
+def index():
+    """Start page: who you are, where you work, and what you may use (the navigation is role-aware)."""
+    user = current_user._get_current_object()
+    previous = db.session.scalars(
+        select(UserSession).where(UserSession.user_id == user.id).order_by(UserSession.created_at.desc()).limit(2)
+    ).all()
+    last_login = previous[1] if len(previous) > 1 else None
+    return render_template("web/index.html", user=user, last_login=last_login, role_labels=ROLE_LABELS)
+
+
+@bp.route("/healthz")
+def healthz():
+    """For a load balancer: 200 with the database's state when it answers, 503 otherwise."""
+    started = time.perf_counter()
+    try:
+        db.session.execute(text("SELECT 1"))
+        state, code = "ok", 200
+    except Exception:
+        db.session.rollback()
+        state, code = "unavailable", 503
+    return jsonify(status="ok" if code == 200 else "degraded", database=state,
+                   database_ms=round((time.perf_counter() - started) * 1000, 2)), code
