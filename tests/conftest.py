@@ -7,12 +7,13 @@ With SSPF_TEST_STRICT=1 (CI) a missing backend or browser fails instead of skipp
 
 from __future__ import annotations
 
+import contextvars
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
@@ -76,25 +77,46 @@ def session(app: Flask) -> Iterator:
     leaking rows into the next test.
     """
     with app.app_context():
-        connection = db.engine.connect()
+        engines = db._app_engines[app]  # Flask-SQLAlchemy routes every session through this map
+        engine = engines[None]
+        connection = engine.connect()
         outer = connection.begin()
         factory = db.session.session_factory
         saved_kw = dict(factory.kw)
         db.session.remove()
-        factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+        engines[None] = connection
+        factory.configure(join_transaction_mode="create_savepoint")
         limiter.reset()
         try:
             yield db.session
         finally:
             db.session.remove()
+            engines[None] = engine
             factory.kw.clear()
             factory.kw.update(saved_kw)
             outer.rollback()
             connection.close()
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in a fresh context, as it would in production.
+
+    Flask reuses an already pushed app context for a request, so without this the test's own
+    context (and its ``g`` and database session) would leak into every request it makes.
+    After each request the test's session is expired, so it reads what the request committed.
+    """
+
+    def open(self, *args, **kwargs):
+        if not has_app_context():  # a redirect being followed: already isolated
+            return super().open(*args, **kwargs)
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
 @pytest.fixture
 def client(app: Flask, session) -> FlaskClient:
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 
