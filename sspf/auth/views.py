@@ -144,7 +144,8 @@ def enrol_mfa():
         form.code.errors = [_("Koden stämmer inte. Kontrollera att klockan i telefonen går rätt och försök igen.")]
         cred = user.mfa
     else:
-        cred = services.mfa_enrol_start(actor=user) if request.method == "GET" or user.mfa is None else user.mfa
+        # An unconfirmed secret is kept across reloads, so a QR code already scanned stays valid.
+        cred = user.mfa if user.mfa is not None else services.mfa_enrol_start(actor=user)
     issuer = "sspf " + current_app.config["SSPF_MUNICIPALITY"]
     uri = totp.provisioning_uri(cred.secret, username=user.username, issuer=issuer)
     return render_template("auth/mfa_enrol.html", form=form, uri=uri, secret=cred.secret, qr=totp.qr_svg(uri),

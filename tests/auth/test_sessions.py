@@ -1,0 +1,107 @@
+"""Server-side sessions: every way a session must end, ending it at once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from sspf.auth.models import UserSession
+from sspf.db import utcnow
+from tests import factories
+
+
+def _age_session(session, **delta) -> None:
+    for row in session.scalars(select(UserSession)):
+        row.created_at -= timedelta(**delta.get("created", {}))
+        row.last_seen_at -= timedelta(**delta.get("seen", {}))
+    session.commit()
+
+
+def test_idle_timeout_ends_the_session(client, org, session):
+    factories.login(client, "admin")
+    assert client.get("/").status_code == 200
+    _age_session(session, seen={"minutes": 31})
+    response = client.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    row = session.scalar(select(UserSession))
+    assert row.ended_reason == "idle_timeout"
+
+
+def test_absolute_timeout_ends_an_active_session(client, org, session):
+    factories.login(client, "admin")
+    _age_session(session, created={"hours": 12, "minutes": 1})
+    assert client.get("/").status_code == 302
+    assert session.scalar(select(UserSession)).ended_reason == "absolute_timeout"
+
+
+def test_deactivation_ends_every_session_of_the_user_at_once(app, client, org, session):
+    victim = app.test_client()
+    factories.login(victim, "analytiker")
+    assert victim.get("/").status_code == 200
+    factories.login(client, "admin")
+    user = org.users["analyst"]
+    response = factories.post_form(client, f"/admin/users/{user.id}", f"/admin/users/{user.id}/active",
+                                   {"active": "0"})
+    assert response.status_code == 302
+    assert victim.get("/").status_code == 302  # the open session is gone on its very next request
+    assert session.get(type(user), user.id).active is False
+
+
+def test_password_change_ends_other_sessions_but_keeps_this_one(app, client, org, session):
+    other = app.test_client()
+    factories.login(other, "analytiker")
+    factories.login(client, "analytiker")
+    new = "ett helt nytt långt lösenord"
+    response = factories.post_form(client, "/account/password", data={
+        "current_password": factories.PASSWORD, "new_password": new, "confirm": new})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+    assert other.get("/").status_code == 302
+    fresh = app.test_client()
+    assert factories.login(fresh, "analytiker", new).status_code == 302
+
+
+def test_password_policy_messages_and_input_kept(client, org):
+    factories.login(client, "analytiker")
+    response = factories.post_form(client, "/account/password", data={
+        "current_password": factories.PASSWORD, "new_password": "kort", "confirm": "kort"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "minst 12 tecken" in html
+    response = factories.post_form(client, "/account/password", data={
+        "current_password": factories.PASSWORD, "new_password": "password1234", "confirm": "password1234"})
+    assert "för vanligt" in response.get_data(as_text=True)
+    response = factories.post_form(client, "/account/password", data={
+        "current_password": "fel lösenord 123", "new_password": "ett helt nytt långt lösenord",
+        "confirm": "ett helt nytt långt lösenord"})
+    assert "Nuvarande lösenord stämmer inte" in response.get_data(as_text=True)
+
+
+def test_temporary_password_forces_a_change_before_anything_else(client, org, session):
+    user = org.users["analyst"]
+    user.must_change_password = True
+    session.commit()
+    factories.login(client, "analytiker")
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/account/password")
+
+
+def test_stolen_cookie_is_useless_after_logout(app, client, org):
+    factories.login(client, "admin")
+    stolen = client.get_cookie("sspf").value
+    factories.post_form(client, "/", "/logout")
+    thief = app.test_client()
+    thief.set_cookie("sspf", stolen)
+    assert thief.get("/").status_code == 302
+
+
+def test_end_other_sessions_button(app, client, org, session):
+    other = app.test_client()
+    factories.login(other, "admin")
+    factories.login(client, "admin")
+    factories.post_form(client, "/account", "/account/sessions/end-others")
+    assert other.get("/").status_code == 302
+    assert client.get("/").status_code == 200
+    live = session.scalars(select(UserSession).where(UserSession.ended_at.is_(None))).all()
+    assert len(live) == 1 and live[0].last_seen_at <= utcnow()

@@ -1,0 +1,99 @@
+"""Every URL rule × every role → the expected outcome.
+
+A route missing from MATRIX fails ``test_every_route_is_classified``: no page can appear
+without an explicit access decision.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import factories
+
+ROLES = ("anonymous", "field_worker", "coordinator", "working_group", "analyst", "log_reviewer", "admin")
+LOGIN = "login"  # 302 to the login page
+ALL = {role: 200 for role in ROLES[1:]}
+ADMIN_ONLY_GET = {**{role: 403 for role in ROLES[1:]}, "admin": 200}
+ADMIN_ONLY_POST = {**{role: 403 for role in ROLES[1:]}, "admin": 302}
+
+#: endpoint -> (method, url template, {role: expected status or LOGIN})
+MATRIX: dict[str, tuple[str, str, dict[str, int | str]]] = {
+    "static": ("GET", "/static/sspf.css", {role: 200 for role in ROLES}),
+    "web.healthz": ("GET", "/healthz", {role: 200 for role in ROLES}),
+    "web.index": ("GET", "/", {"anonymous": LOGIN, **ALL}),
+    "auth.login": ("GET", "/login", {"anonymous": 200, **{role: 302 for role in ROLES[1:]}}),
+    "auth.login_mfa": ("GET", "/login/mfa", {"anonymous": LOGIN, **{role: 302 for role in ROLES[1:]}}),
+    "auth.logout": ("POST", "/logout", {role: 302 for role in ROLES}),
+    "auth.set_language": ("POST", "/language", {role: 302 for role in ROLES}),
+    "auth.account": ("GET", "/account", {"anonymous": LOGIN, **ALL}),
+    "auth.change_password": ("GET", "/account/password", {"anonymous": LOGIN, **ALL}),
+    "auth.enrol_mfa": ("GET", "/account/mfa", {"anonymous": LOGIN, **ALL}),
+    "auth.end_other_sessions": ("POST", "/account/sessions/end-others",
+                                {"anonymous": LOGIN, **{role: 302 for role in ROLES[1:]}}),
+    "users.list_users": ("GET", "/admin/users/", {"anonymous": LOGIN, **ADMIN_ONLY_GET}),
+    "users.create_user": ("GET", "/admin/users/new", {"anonymous": LOGIN, **ADMIN_ONLY_GET}),
+    "users.edit_user": ("GET", "/admin/users/{user_id}", {"anonymous": LOGIN, **ADMIN_ONLY_GET}),
+    "users.set_active": ("POST", "/admin/users/{user_id}/active", {"anonymous": LOGIN, **ADMIN_ONLY_POST}),
+    "users.reset_password": ("POST", "/admin/users/{user_id}/password",
+                             {"anonymous": LOGIN, **{role: 403 for role in ROLES[1:]}, "admin": 400}),
+    "users.reset_mfa": ("POST", "/admin/users/{user_id}/mfa-reset", {"anonymous": LOGIN, **ADMIN_ONLY_POST}),
+    "org.districts": ("GET", "/admin/districts", {"anonymous": LOGIN, **ADMIN_ONLY_GET}),
+    "org.edit_district": ("GET", "/admin/districts/{district_id}", {"anonymous": LOGIN, **ADMIN_ONLY_GET}),
+}
+
+
+def test_every_route_is_classified(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints == set(MATRIX), f"unclassified: {endpoints - set(MATRIX)}; stale: {set(MATRIX) - endpoints}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_matrix(app, client, org, role):
+    if role != "anonymous":
+        factories.login(client, org.users[role].username)
+    token = factories.csrf_token(client.get("/login" if role == "anonymous" else "/account").get_data(as_text=True))
+    params = {"user_id": org.users["analyst"].id, "district_id": org.districts["FIS"].id}
+    failures = []
+    for endpoint, (method, template, expected) in MATRIX.items():
+        url = template.format(**params)
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = client.post(url, data={"csrf_token": token})
+        want = expected[role]
+        if want == LOGIN:
+            ok = response.status_code == 302 and "/login" in response.headers["Location"]
+        else:
+            ok = response.status_code == want
+        if not ok:
+            failures.append(f"{endpoint} {method} {url}: got {response.status_code}, want {want}")
+        if endpoint == "auth.logout":  # logging out clears the session and its CSRF secret
+            if role != "anonymous":
+                factories.login(client, org.users[role].username)
+            token = factories.csrf_token(client.get("/login" if role == "anonymous" else "/account").get_data(
+                as_text=True))
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("url", ["/admin/users/00000000-0000-0000-0000-000000000000", "/admin/users/not-a-uuid",
+                                 "/admin/districts/999999"])
+def test_guessed_ids_are_404_for_admin(client, org, url):
+    factories.login(client, "admin")
+    assert client.get(url).status_code == 404
+
+
+def test_denied_pages_do_not_render_admin_content(client, org):
+    factories.login(client, "skola.orm")
+    response = client.get("/admin/users/")
+    assert response.status_code == 403
+    assert "skola.orm" not in response.get_data(as_text=True).split("<main", 1)[1]
+
+
+def test_navigation_shows_each_role_only_what_it_may_use(client, org):
+    factories.login(client, "skola.orm")
+    html = client.get("/").get_data(as_text=True)
+    assert "/admin/users" not in html and "/admin/districts" not in html
+    factories.post_form(client, "/", "/logout")
+    factories.login(client, "admin")
+    html = client.get("/").get_data(as_text=True)
+    assert "/admin/users" in html and "/admin/districts" in html
