@@ -31,7 +31,7 @@ bench: $(VENV)/.dev
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 translations: $(VENV)/.dev
-	$(BIN)/pybabel extract -F babel.cfg -o sspf/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o sspf/translations/messages.pot .
 	$(BIN)/pybabel update -i sspf/translations/messages.pot -d sspf/translations
 	$(BIN)/pybabel compile -d sspf/translations
 
