@@ -41,6 +41,9 @@ def create_app(config: Any = None, overrides: dict[str, Any] | None = None) -> F
     security.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)
+    from sspf.cli import register_commands
+
+    register_commands(app)
     from sspf.auth.permissions import can
 
     app.jinja_env.globals["can"] = can

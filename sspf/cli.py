@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from sspf.audit.sealing import commit_and_seal
@@ -20,35 +20,36 @@ def main() -> None:
     """sspf: samverkan skola, socialtjänst, polis och fritid."""
 
 
-@main.command("seed-demo")
+@click.command("seed-demo")
 @click.option("--password", envvar="SSPF_DEMO_PASSWORD", help="Password for every demo account.")
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database already has users.")
 @with_appcontext
 def seed_demo(password: str | None, if_empty: bool) -> None:
     """Create a believable demo municipality (districts, agencies, one user per agency and district)."""
-    from sspf.demo import DemoAlreadyLoaded, seed
+    from sspf.demo import DemoAlreadyLoaded, demo_password, seed
 
     try:
-        result = seed(password=password)
+        result = seed(password=password or demo_password(current_app.config["INSTANCE_DIR"]))
     except DemoAlreadyLoaded:
-        if if_empty:
-            click.echo("The database already has users; demo data not loaded again.")
-            return
-        raise click.ClickException("the database already has users; demo data only goes into an empty one") from None
+        if not if_empty:
+            raise click.ClickException("the database already has users; demo data only goes into an empty one") \
+                from None
+        click.echo("The database already has users; demo data not loaded again.")
+        if not password:
+            shown = demo_password(current_app.config["INSTANCE_DIR"])
+            click.echo(f"Password of the demo accounts (unless changed since): {shown}")
+        return
     commit_and_seal()
     click.echo(f"Demo data loaded: {len(result.usernames)} accounts in {len(result.districts)} districts.")
     click.echo("Accounts: " + ", ".join(result.usernames))
     click.echo(f"Password for every demo account: {result.password}")
 
 
-def _register_subgroups() -> None:
+def register_commands(app: Flask) -> None:
+    """Attach every sspf command group to ``app.cli`` (the ``sspf`` command lists them from there)."""
     from sspf.audit.cli import audit_cli
     from sspf.auth.cli import users_cli
     from sspf.crypto.cli import keys_cli
 
-    main.add_command(users_cli)
-    main.add_command(keys_cli)
-    main.add_command(audit_cli)
-
-
-_register_subgroups()
+    for command in (users_cli, keys_cli, audit_cli, seed_demo):
+        app.cli.add_command(command)

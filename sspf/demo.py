@@ -6,9 +6,11 @@ lines) extend :func:`seed` rather than writing a generator of their own.
 
 from __future__ import annotations
 
+import os
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -44,6 +46,17 @@ class DemoResult:
     password: str
     usernames: list[str] = field(default_factory=list)
     districts: list[District] = field(default_factory=list)
+
+
+def demo_password(instance_dir) -> str:
+    """The demo's generated password, kept (mode 0600) in the instance folder so `make run` can show it again."""
+    path = Path(instance_dir) / "demo-password"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(12))
+    return path.read_text().strip()
 
 
 def slug(name: str) -> str:
