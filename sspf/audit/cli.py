@@ -79,3 +79,17 @@ def export(since: str | None, out: Path) -> None:
     click.echo(f"exported {count - 1} events (from seq {first}) to {out}")
     if checkpoint_path:
         click.echo(f"checkpoints: {checkpoint_path.parent}")
+
+
+@audit_cli.command("grants")
+@click.argument("role")
+def grants(role: str) -> None:
+    """Print the PostgreSQL GRANTs for the app's database ROLE (audit tables: INSERT and SELECT only)."""
+    from sspf.audit.grants import grant_statements
+
+    try:
+        statements = grant_statements(role)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    for statement in statements:
+        click.echo(statement + ";")
