@@ -26,6 +26,11 @@ def create_app(config: Any = None, overrides: dict[str, Any] | None = None) -> F
         app.config.update(overrides)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["SSPF_REDIS_URL"] or "memory://")
     prepare_secrets(app)
+    if app.config["SSPF_TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["SSPF_TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
     with app.app_context():
