@@ -47,6 +47,17 @@ def _kind(blind_index: bool) -> KeySet:
     return KeySet.BLIND_INDEX if blind_index else KeySet.DATA
 
 
+def _audit(operation: str, **detail: object) -> None:
+    """Record a key change in the audit trail (an admin change like any other), flagged for log review."""
+    if "sspf_audit" not in current_app.extensions:
+        return  # an app without the audit trail (the crypto package's own tests)
+    from sspf.audit import AuditAction, record
+    from sspf.audit.sealing import commit_and_seal
+
+    record(AuditAction.KEYS_CHANGED, target_type="keyring", flagged=True, detail={"operation": operation, **detail})
+    commit_and_seal()
+
+
 def _fresh_keyring() -> Keyring:
     state = _state()
     return state.provider.reload()
@@ -77,6 +88,7 @@ def add_command(blind_index: bool) -> None:
 
     update_keyring_file(_path(), change)
     _fresh_keyring()
+    _audit("add", kind=str(kind), key_id=new_id[0])
     click.echo(f"added {kind} key {new_id[0]} (not active)")
 
 
@@ -91,6 +103,7 @@ def activate_command(key_id: str, blind_index: bool) -> None:
     except KeyringError as exc:
         raise click.ClickException(str(exc)) from None
     _fresh_keyring()
+    _audit("activate", kind=str(kind), key_id=key_id)
     wait = _state().provider.check_interval
     click.echo(f"{kind} key {key_id} is active; servers pick it up within {wait:g} s, then run `sspf keys rotate`")
 
@@ -113,6 +126,7 @@ def rotate_command(batch_size: int, rebuild_blind_index: bool) -> None:
     )
     old = [r for r in status(session, models=state.models) if r.key_id != keyring.active(r.kind)]
     session.commit()
+    _audit("rotate", reencrypted=report.reencrypted, reindexed=report.reindexed, failed=len(report.failed))
     click.echo(f"rotation done: {report.reencrypted} values re-encrypted, {report.reindexed} indexes rebuilt")
     click.echo(f"values under old keys: {sum(r.count for r in old)}")
     if report.failed:
@@ -148,6 +162,7 @@ def retire_command(key_id: str, blind_index: bool) -> None:
     except KeyringError as exc:
         raise click.ClickException(str(exc)) from None
     _fresh_keyring()
+    _audit("retire", kind=str(kind), key_id=key_id)
     click.echo(f"retired {kind} key {key_id}; values and backups encrypted under it can no longer be read")
 
 
