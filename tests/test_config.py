@@ -30,7 +30,8 @@ def test_production_refuses_a_key_file_that_does_not_exist(tmp_path):
 
 
 def test_development_generates_private_independent_secrets(tmp_path):
-    app = create_app(TestConfig, {"INSTANCE_DIR": tmp_path, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db'}"})
+    app = create_app(TestConfig, {"INSTANCE_DIR": tmp_path,
+                                  "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db'}"})
     files = [tmp_path / "secret_key", tmp_path / "keys" / "keyring.json", tmp_path / "keys" / "audit_hmac.json",
              tmp_path / "keys" / "audit_signing.pem"]
     for path in files:
@@ -39,7 +40,8 @@ def test_development_generates_private_independent_secrets(tmp_path):
     assert app.config["SECRET_KEY"] == secret
     for path in files[1:]:
         assert secret not in path.read_text()
-    again = create_app(TestConfig, {"INSTANCE_DIR": tmp_path, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db'}"})
+    again = create_app(TestConfig, {"INSTANCE_DIR": tmp_path,
+                                    "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db'}"})
     assert again.config["SECRET_KEY"] == secret  # kept, not regenerated
 
 

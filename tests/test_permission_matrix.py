@@ -56,10 +56,7 @@ def test_matrix(app, client, org, role):
     failures = []
     for endpoint, (method, template, expected) in MATRIX.items():
         url = template.format(**params)
-        if method == "GET":
-            response = client.get(url)
-        else:
-            response = client.post(url, data={"csrf_token": token})
+        response = client.get(url) if method == "GET" else client.post(url, data={"csrf_token": token})
         want = expected[role]
         if want == LOGIN:
             ok = response.status_code == 302 and "/login" in response.headers["Location"]

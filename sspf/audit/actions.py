@@ -21,13 +21,13 @@ class AuditAction(enum.StrEnum):
     MFA_FAILURE = "auth.mfa.failure"
     MFA_ENROLLED = "auth.mfa.enrolled"
     MFA_RECOVERY_USED = "auth.mfa.recovery_used"
-    PASSWORD_CHANGED = "auth.password.changed"
+    PASSWORD_CHANGED = "auth.password.changed"  # noqa: S105 (an event name)
     SESSIONS_ENDED = "auth.sessions.ended"
     USER_CREATED = "admin.user.created"
     USER_UPDATED = "admin.user.updated"
     USER_DEACTIVATED = "admin.user.deactivated"
     USER_REACTIVATED = "admin.user.reactivated"
-    USER_PASSWORD_RESET = "admin.user.password_reset"
+    USER_PASSWORD_RESET = "admin.user.password_reset"  # noqa: S105 (an event name)
     USER_MFA_RESET = "admin.user.mfa_reset"
     DISTRICT_CREATED = "admin.district.created"
     DISTRICT_UPDATED = "admin.district.updated"

@@ -99,8 +99,10 @@ def set_active(user_id: str):
             flash(_("Du kan inte inaktivera ditt eget konto."), "error")
         else:
             services.user_set_active(actor=current_user._get_current_object(), user=user, active=activate)
-            message = _("Kontot är aktiverat.") if activate else _("Kontot är inaktiverat och alla dess sessioner avslutade.")
-            flash(message, "success")
+            if activate:
+                flash(_("Kontot är aktiverat."), "success")
+            else:
+                flash(_("Kontot är inaktiverat och alla dess sessioner avslutade."), "success")
     return redirect(url_for("users.edit_user", user_id=user.id))
 
 
