@@ -82,6 +82,7 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
 
     pysqlite opens transactions on its own schedule, which breaks SAVEPOINT and hides when the
     write lock is taken; SQLAlchemy's documented fix is to turn that off and emit BEGIN itself.
+    SQLite is the embedded default for one machine; PostgreSQL is the database for real load.
     Foreign keys are off by default in SQLite; WAL lets readers run beside one writer.
     """
     dbapi_connection.isolation_level = None
@@ -95,7 +96,9 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
 
 
 def _sqlite_on_begin(conn) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock at the start: a deferred transaction that read first and then
+    # writes after another process committed fails at once (SQLITE_BUSY_SNAPSHOT) instead of waiting.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def configure_engine(engine) -> None:
