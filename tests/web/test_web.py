@@ -77,3 +77,15 @@ def test_dates_in_swedish_format(client, org):
     import re
 
     assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", html), "Swedish short datetime (ISO-like) expected"
+
+
+def test_form_fields_never_render_unset_attributes(app, client, org):
+    """WTForms prints None as "None": a type="None" password field would show the password in clear."""
+    import re
+
+    login_page = app.test_client().get("/login").get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="password"[^>]*type="password"', login_page)
+    assert '="None"' not in login_page
+    factories.login(client, "admin")
+    for url in ("/account/password", "/admin/users/new", "/admin/districts", "/account/mfa"):
+        assert '="None"' not in client.get(url).get_data(as_text=True), url
