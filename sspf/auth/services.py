@@ -7,6 +7,7 @@ request boundary commits once.
 from __future__ import annotations
 
 import enum
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -50,8 +51,11 @@ def authenticate(*, username: str, password: str) -> LoginResult:
     now = utcnow()
     if user is None:
         burn_verification_time(password)
-        record(AuditAction.LOGIN_FAILURE, outcome=Outcome.DENIED, detail={"username": username[:64],
-                                                                          "reason": "unknown_user"})
+        # What was typed may be a password or a personnummer typed in the wrong field: keep only a
+        # fingerprint, enough for a log reviewer to see repeated attempts at the same name.
+        fingerprint = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:16]
+        record(AuditAction.LOGIN_FAILURE, outcome=Outcome.DENIED,
+               detail={"username_sha256": fingerprint, "reason": "unknown_user"})
         return LoginResult(LoginOutcome.FAILED)
     if user.locked_until is not None and user.locked_until > now:
         burn_verification_time(password)

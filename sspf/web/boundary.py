@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 
-from flask import Flask, Response, g
+from flask import Flask, Response, g, request
 
 from sspf.extensions import db
 
@@ -20,6 +21,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def assign_request_id() -> None:
         g.request_id = secrets.token_hex(8)
+        g.started = time.perf_counter()
 
     @app.after_request
     def commit(response: Response) -> Response:
@@ -34,6 +36,15 @@ def init_app(app: Flask) -> None:
                 # The request's work is committed; an after-commit task (e.g. sealing the audit
                 # chain) that fails is retried by the next request and must not undo a success.
                 log.exception("after-commit task failed", extra={"request_id": g.get("request_id")})
+        return response
+
+    @app.after_request
+    def log_request(response: Response) -> Response:
+        # The path only: a query string may carry what a user typed. No user ids either: the audit
+        # trail, not the operations log, says who did what.
+        elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        log.info("%s %s %s %.1fms rid=%s", request.method, request.path, response.status_code, elapsed,
+                 g.get("request_id"))
         return response
 
     @app.teardown_request
