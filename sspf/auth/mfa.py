@@ -11,6 +11,7 @@ import pyotp
 import segno
 
 from sspf.auth.models import MfaCredential
+from sspf.crypto import is_unreadable
 
 STEP_SECONDS = 30
 #: Accept the previous and next time step too: phones' clocks drift.
@@ -39,8 +40,8 @@ def accept_code(credential: MfaCredential, code: str, *, now: float | None = Non
     even within its 30-second window.
     """
     code = "".join(ch for ch in code if ch.isdigit())
-    if len(code) != 6:
-        return False
+    if len(code) != 6 or is_unreadable(credential.secret):
+        return False  # an unreadable secret was logged by sspf.crypto; the recovery codes still work
     totp = pyotp.TOTP(credential.secret)
     current = int((time.time() if now is None else now) // STEP_SECONDS)
     for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, current_app
+from flask import abort, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -91,6 +91,10 @@ def require(permission: Permission) -> Callable:
             if not current_user.is_authenticated:
                 return current_app.login_manager.unauthorized()
             if not role_has(current_user.role, permission):
+                from sspf.audit import AuditAction, Outcome, record
+
+                record(AuditAction.ACCESS_DENIED, outcome=Outcome.DENIED, target_type="page",
+                       target_id=request.endpoint, detail={"permission": str(permission)})
                 abort(403)
             return view(*args, **kwargs)
 
