@@ -46,6 +46,8 @@ class Config:
     SSPF_AUDIT_SIGNING_KEY_FILE = _env("AUDIT_SIGNING_KEY_FILE")
     SSPF_CHECKPOINT_DIR = _env("CHECKPOINT_DIR")
     SSPF_CHECKPOINT_INTERVAL = _int("CHECKPOINT_INTERVAL", 60)
+    #: Seal the audit chain inside the request instead of in the background (tests want it at once).
+    SSPF_AUDIT_SEAL_SYNC = _bool("AUDIT_SEAL_SYNC", False)
     SSPF_REDIS_URL = _env("REDIS_URL")
     SSPF_REQUIRE_MFA = _bool("REQUIRE_MFA", True)
     SSPF_IDLE_TIMEOUT = timedelta(minutes=_int("IDLE_TIMEOUT_MINUTES", 30))
@@ -95,6 +97,7 @@ class TestConfig(Config):
     SSPF_ARGON2_MEMORY_KIB = 1024
     GENERATE_MISSING_SECRETS = True
     SSPF_CHECKPOINT_INTERVAL = 0
+    SSPF_AUDIT_SEAL_SYNC = True
 
 
 class ProductionConfig(Config):

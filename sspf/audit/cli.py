@@ -36,13 +36,13 @@ def _parse_since(value: str | None) -> datetime | None:
 @audit_cli.command("seal")
 def seal() -> None:
     """Seal events that are committed but not yet in the chain (normally done after each request)."""
-    click.echo(f"sealed {seal_pending()} events")
+    click.echo(f"sealed {seal_pending(wait=True)} events")
 
 
 @audit_cli.command("checkpoint")
 def checkpoint() -> None:
     """Seal, then sign the chain head into the checkpoint directory. Run it every minute from a timer."""
-    seal_pending()
+    seal_pending(wait=True)
     path = write_checkpoint()
     click.echo(f"checkpoint written: {path}" if path else "no events yet: nothing to checkpoint")
 
@@ -55,7 +55,7 @@ def export(since: str | None, out: Path) -> None:
     since_at = _parse_since(since)
     record(AuditAction.AUDIT_EXPORTED, detail={"since": since or "", "file": out.name})
     db.session.commit()
-    seal_pending()
+    seal_pending(wait=True)
     checkpoint_path = write_checkpoint()
     first = first_seq_since(since_at) if since_at else 1
     if first is None:

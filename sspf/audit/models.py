@@ -58,6 +58,18 @@ class AuditSeal(Base):
     event: Mapped[AuditEvent] = relationship(back_populates="seal")
 
 
+class AuditPending(Base):
+    """Events committed but not yet sealed: a small queue, so the sealer never scans the whole trail.
+
+    The app role may DELETE here (a row leaves when its event is sealed); an event removed from
+    this queue without a seal is still caught, as an unsealed event, by ``sspf audit seal``'s check.
+    """
+
+    __tablename__ = "audit_pending"
+
+    event_pk: Mapped[int] = mapped_column(ForeignKey("audit_events.id"), primary_key=True, autoincrement=False)
+
+
 class AuditChainHead(Base):
     """One row: the last sealed seq and MAC. Updating it first is the sealers' lock."""
 

@@ -1,16 +1,18 @@
 """Sealing: give committed events their place (``seq``) and MAC in the chain, and checkpoint it.
 
 Events are inserted in the request's own transaction without any lock, so requests never queue
-behind each other for the audit trail. Right after the commit, the sealer takes the chain lock
-(an UPDATE of the single head row: a row lock on PostgreSQL, the write lock on SQLite), seals
-every committed but unsealed event in id order, and commits. Seq numbers are therefore gap-free
-whatever the number of app processes, and an event is unsealed only for the moment between
-its commit and the next seal.
+behind each other for the audit trail. After the commit the request wakes its process's sealer
+thread and returns; the sealer takes the chain lock (the single head row: a row lock on
+PostgreSQL, the write lock on SQLite), seals every committed but unsealed event in id order, and
+commits, one transaction for many requests' events. Seq numbers are therefore gap-free whatever
+the number of app processes, and an event stays unsealed only for the moment between its commit
+and the next seal (a fraction of a second). Tests set ``SSPF_AUDIT_SEAL_SYNC`` to seal at once.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,10 +20,10 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from sspf.audit import chain
-from sspf.audit.models import AuditChainHead, AuditEvent, AuditSeal
+from sspf.audit.models import AuditChainHead, AuditEvent, AuditPending, AuditSeal
 from sspf.db import utcnow
 from sspf.extensions import db
 
@@ -30,12 +32,53 @@ HEAD_ID = 1
 BATCH = 1000
 
 
+class Sealer:
+    """One background thread per process that seals on request and every ``PERIOD`` seconds.
+
+    Started lazily, so it is created in each worker after a pre-forking server forks.
+    """
+
+    PERIOD = 10.0
+    GATHER = 0.02  # let events of concurrent requests join the same sealing transaction
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.wake = threading.Event()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+        self.pid = 0
+
+    def notify(self) -> None:
+        if self.thread is None or self.pid != os.getpid() or not self.thread.is_alive():
+            with self.lock:
+                if self.thread is None or self.pid != os.getpid() or not self.thread.is_alive():
+                    self.pid = os.getpid()
+                    self.thread = threading.Thread(target=self._run, name="sspf-audit-sealer", daemon=True)
+                    self.thread.start()
+        self.wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self.wake.wait(self.PERIOD)
+            time.sleep(self.GATHER)
+            self.wake.clear()
+            with self.app.app_context():
+                try:
+                    seal_pending(wait=True)
+                except Exception:
+                    log.exception("sealing the audit chain failed; it is retried")
+                finally:
+                    db.session.remove()
+
+
 @dataclass
 class AuditState:
     key: chain.AuditKey
     signing_key: object
     checkpoint_dir: Path
     checkpoint_interval: float
+    sealer: Sealer
+    seal_sync: bool = False
     last_checkpoint: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -47,8 +90,19 @@ def init_app(app: Flask) -> None:
         signing_key=chain.load_signing_key(cfg["SSPF_AUDIT_SIGNING_KEY_FILE"]),
         checkpoint_dir=Path(cfg["SSPF_CHECKPOINT_DIR"]),
         checkpoint_interval=float(cfg["SSPF_CHECKPOINT_INTERVAL"]),
+        sealer=Sealer(app),
+        seal_sync=bool(cfg.get("SSPF_AUDIT_SEAL_SYNC")),
     )
     app.extensions["sspf_audit"] = state
+
+
+def after_record() -> None:
+    """Called once a request that recorded events has committed: seal now (tests) or wake the sealer."""
+    state = _state()
+    if state.seal_sync:
+        seal_pending(wait=True)
+    else:
+        state.sealer.notify()
 
 
 def _state() -> AuditState:
@@ -66,30 +120,47 @@ def event_dict(event: AuditEvent, seq: int) -> dict:
     )
 
 
-def lock_head() -> AuditChainHead:
-    """Take the chain lock for the rest of the transaction and return the head row."""
+def lock_head(*, wait: bool = True) -> AuditChainHead | None:
+    """Take the chain lock for the rest of the transaction and return the head row.
+
+    With ``wait=False`` return None at once if another sealer holds the lock (PostgreSQL): that
+    sealer, or the next one, seals whatever is pending. SQLite's BEGIN IMMEDIATE already holds the
+    database's write lock, so there the head is simply ours.
+    """
+    stmt = select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).execution_options(populate_existing=True)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return db.session.scalars(stmt.with_for_update(skip_locked=not wait)).first()
     db.session.execute(update(AuditChainHead).where(AuditChainHead.id == HEAD_ID).values(seq=AuditChainHead.seq))
-    head = db.session.execute(
-        select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).execution_options(populate_existing=True)
-    ).scalar_one()
-    return head
+    return db.session.scalars(stmt).one()
 
 
-def seal_pending() -> int:
-    """Seal every committed, unsealed event; commit; return how many were sealed."""
+def seal_pending(*, wait: bool = False) -> int:
+    """Seal committed, unsealed events in id order; commit; return how many were sealed.
+
+    Cheap when there is nothing to do (one indexed read, no write), and never queues behind
+    another sealer unless ``wait`` is set (the CLI and exports wait, requests do not).
+    """
     state = _state()
     total = 0
     while True:
-        head = lock_head()
+        if db.session.scalar(select(AuditPending.event_pk).limit(1)) is None:
+            db.session.commit()
+            break
+        head = lock_head(wait=wait)
+        if head is None:
+            db.session.rollback()
+            break
         pending = db.session.scalars(
-            select(AuditEvent).outerjoin(AuditSeal, AuditSeal.event_pk == AuditEvent.id)
-            .where(AuditSeal.seq.is_(None)).order_by(AuditEvent.id).limit(BATCH)
+            select(AuditEvent).join(AuditPending, AuditPending.event_pk == AuditEvent.id)
+            .order_by(AuditEvent.id).limit(BATCH)
         ).all()
         seq, prev = head.seq, chain.mac_from_hex(head.mac)
         for event in pending:
             seq += 1
             _canonical, prev = chain.seal_event(state.key.hmac_key, prev, event_dict(event, seq))
             db.session.add(AuditSeal(seq=seq, event_pk=event.id, mac=prev.hex()))
+        if pending:
+            db.session.execute(delete(AuditPending).where(AuditPending.event_pk.in_([e.id for e in pending])))
         head.seq, head.mac = seq, prev.hex()
         db.session.commit()
         total += len(pending)
@@ -128,4 +199,4 @@ def first_seq_since(since: datetime) -> int | None:
 def commit_and_seal() -> None:
     """For work outside a request (CLI): commit, then seal what was recorded."""
     db.session.commit()
-    seal_pending()
+    seal_pending(wait=True)

@@ -9,7 +9,7 @@ from flask import g, has_request_context, request
 from flask_login import current_user
 
 from sspf.audit.actions import AuditAction, Outcome
-from sspf.audit.models import AuditEvent
+from sspf.audit.models import AuditEvent, AuditPending
 from sspf.extensions import db
 
 _MAX_DETAIL_VALUE = 200  # the chain format allows 256
@@ -67,9 +67,10 @@ def record(
         event.client_addr = request.remote_addr
     db.session.add(event)
     db.session.flush()
+    db.session.add(AuditPending(event_pk=event.id))
     if has_request_context():
-        from sspf.audit.sealing import seal_pending
+        from sspf.audit.sealing import after_record
         from sspf.web.boundary import after_commit
 
-        after_commit(seal_pending)
+        after_commit(after_record)
     return event

@@ -46,3 +46,30 @@ def test_no_name_or_password_in_audit_rows(client, org, session):
     rows = session.execute(select(AuditEvent)).scalars().all()
     dump = json.dumps([[r.detail, r.fields, r.purpose] for r in rows], ensure_ascii=False)
     assert "mitt hemliga" not in dump
+
+
+def test_background_sealer_seals_without_the_request_waiting(tmp_path):
+    """Production's path: the request only wakes the sealer thread, which seals shortly after."""
+    import time
+
+    from tests.conftest import build_app, migrate_fresh
+
+    app = build_app(f"sqlite:///{tmp_path / 'bg.db'}", tmp_path, SSPF_AUDIT_SEAL_SYNC=False)
+    migrate_fresh(app)
+    with app.app_context():
+        from sspf.extensions import db
+
+        factories.make_org()
+        db.session.commit()  # the org's events wait in the queue: no request has run yet
+        assert db.session.scalar(select(func.count()).select_from(AuditSeal)) == 0
+        factories.login(app.test_client(), "admin")
+        total = db.session.scalar(select(func.count()).select_from(AuditEvent))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            sealed = db.session.scalar(select(func.count()).select_from(AuditSeal))
+            db.session.rollback()  # SQLite: never sleep holding the write lock the sealer needs
+            if sealed == total:
+                break
+            time.sleep(0.05)
+        assert db.session.scalars(select(AuditSeal.seq).order_by(AuditSeal.seq)).all() == list(range(1, total + 1))
+        assert app.extensions["sspf_audit"].sealer.thread.is_alive()
