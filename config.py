@@ -57,6 +57,8 @@ class Config:
     SSPF_LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "30 per minute")
     SSPF_LOGIN_ACCOUNT_RATE_LIMIT = _env("LOGIN_ACCOUNT_RATE_LIMIT", "10 per minute")
     SSPF_MUNICIPALITY = _env("MUNICIPALITY", "Nacka kommun")
+    #: Coded lists, legal bases, age band and consent rules (default: sspf/data/catalogue.json).
+    SSPF_CATALOGUE_FILE = _env("CATALOGUE_FILE")
     SSPF_TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     #: argon2id cost; tests lower it, production keeps the library's recommended profile.
     SSPF_ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 3)

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(config: Any = None, overrides: dict[str, Any] | None = None) -> Flask:
     """Build the application. Nothing happens at import time; nothing touches the database here."""
     from config import config_from_env
-    from sspf import i18n, models  # noqa: F401  (models: every table in the metadata)
+    from sspf import catalogue, i18n, models  # noqa: F401  (models: every table in the metadata)
     from sspf.auth import guard
     from sspf.bootstrap import prepare_secrets
     from sspf.db import configure_engine
@@ -40,6 +40,7 @@ def create_app(config: Any = None, overrides: dict[str, Any] | None = None) -> F
     csrf.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)
+    catalogue.init_app(app)
     _init_login(app, login_manager)
     guard.init_app(app)
     _init_crypto_and_audit(app)

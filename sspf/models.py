@@ -2,9 +2,13 @@
 
 from sspf.audit.models import AuditChainHead, AuditEvent, AuditPending, AuditSeal
 from sspf.auth.models import MfaCredential, RecoveryCode, User, UserSession
+from sspf.cases.models import Case, CaseCounter, EmergencyAccess, ProtectedAccess, Signal, Triage, Youth
+from sspf.consent.models import Consent, ConsentScope, Disclosure
+from sspf.contacts.models import Contact
 from sspf.org.models import Agency, District
 
 __all__ = [
-    "Agency", "AuditChainHead", "AuditEvent", "AuditPending", "AuditSeal", "District", "MfaCredential",
-    "RecoveryCode", "User", "UserSession",
+    "Agency", "AuditChainHead", "AuditEvent", "AuditPending", "AuditSeal", "Case", "CaseCounter", "Consent",
+    "ConsentScope", "Contact", "Disclosure", "District", "EmergencyAccess", "MfaCredential", "ProtectedAccess",
+    "RecoveryCode", "Signal", "Triage", "User", "UserSession", "Youth",
 ]

@@ -1,0 +1,86 @@
+"""The case access rule as SQL, for lists and searches, and the loader of one case's facts.
+
+``visible_cases`` must say exactly what ``rules.case_access(...).visible`` says; both live here
+in ``sspf.access`` and ``tests/access`` compares them on every combination they can tell apart.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+
+from sspf.access.rules import Actor, CaseFacts, Grant, today_of
+from sspf.cases.models import Case, EmergencyAccess, ProtectedAccess
+from sspf.consent.models import Consent, ConsentScope, Disclosure
+from sspf.extensions import db
+
+
+def _consent_active(today) -> ColumnElement[bool]:
+    return and_(Consent.withdrawn_at.is_(None), Consent.signed_on <= today, Consent.valid_until >= today)
+
+
+def visible_cases(actor: Actor, *, now: datetime) -> ColumnElement[bool]:
+    """A WHERE clause on ``Case``: the cases ``actor`` may see at all."""
+    if not actor.reads_cases:
+        return false()
+    today = today_of(now)
+    in_district = Case.district_id.in_(sorted(actor.district_ids)) if actor.district_ids else false()
+    consented = exists(
+        select(ConsentScope.consent_id).join(Consent, Consent.id == ConsentScope.consent_id)
+        .where(Consent.case_id == Case.id, ConsentScope.agency_id == actor.agency_id, _consent_active(today))
+    )
+    disclosed = exists(
+        select(Disclosure.id).where(Disclosure.case_id == Case.id, Disclosure.to_agency_id == actor.agency_id,
+                                    Disclosure.valid_until >= today)
+    )
+    conditions = [Case.registering_agency_id == actor.agency_id, consented, disclosed]
+    clause = and_(in_district, or_(*conditions))
+    if actor.is_coordinator:
+        emergency = exists(
+            select(EmergencyAccess.id).where(EmergencyAccess.case_id == Case.id,
+                                             EmergencyAccess.user_id == actor.user_id,
+                                             EmergencyAccess.expires_at > now)
+        )
+        clause = or_(in_district, emergency)
+    return clause
+
+
+def case_facts(actor: Actor, case: Case, *, now: datetime) -> CaseFacts:
+    """Everything the pure rule needs about one case, in three small queries."""
+    today = today_of(now)
+    grants: list[Grant] = []
+    rows = db.session.execute(
+        select(ConsentScope.agency_id, ConsentScope.category).join(Consent, Consent.id == ConsentScope.consent_id)
+        .where(Consent.case_id == case.id, ConsentScope.agency_id == actor.agency_id, _consent_active(today))
+    ).all()
+    disclosures = db.session.execute(
+        select(Disclosure.categories).where(Disclosure.case_id == case.id, Disclosure.to_agency_id == actor.agency_id,
+                                            Disclosure.valid_until >= today)
+    ).scalars().all()
+    categories = {category for _agency, category in rows} | {c for cats in disclosures for c in cats}
+    if categories:
+        grants.append(Grant(actor.agency_id, frozenset(categories)))
+    emergency_until, named = db.session.execute(
+        select(
+            select(EmergencyAccess.expires_at).where(EmergencyAccess.case_id == case.id,
+                                                     EmergencyAccess.user_id == actor.user_id,
+                                                     EmergencyAccess.expires_at > now)
+            .order_by(EmergencyAccess.expires_at.desc()).limit(1).scalar_subquery(),
+            exists(select(ProtectedAccess.user_id).where(ProtectedAccess.youth_id == case.youth_id,
+                                                         ProtectedAccess.user_id == actor.user_id)),
+        )
+    ).one()
+    return CaseFacts(
+        district_id=case.district_id, registering_agency_id=case.registering_agency_id,
+        protected_identity=case.youth.protected_identity, guardian_protected=case.youth.guardian_protected,
+        grants=tuple(grants), emergency_until=emergency_until, named_for_protected=bool(named),
+    )
+
+
+def get_case_id(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except (ValueError, TypeError):
+        return None

@@ -1,0 +1,1 @@
+"""Youths and their SSPF cases: signal, triage, consent, active, closed."""

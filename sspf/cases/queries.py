@@ -1,0 +1,121 @@
+"""Reads of cases, always through the actor's access; every read of personal data is audited."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import abort
+from sqlalchemy import func, select
+
+from sspf.access.contacts import visible_contacts
+from sspf.access.rules import Actor, CaseAccess, case_access
+from sspf.access.scoping import case_facts, get_case_id, visible_cases
+from sspf.audit import AuditAction, Outcome, record
+from sspf.audit.models import AuditEvent
+from sspf.auth.models import User
+from sspf.cases.models import Case, CaseStatus, Signal, Triage, Youth
+from sspf.catalogue import catalogue
+from sspf.consent.models import Consent, Disclosure
+from sspf.contacts.models import Contact
+from sspf.crypto import blind_index_match
+from sspf.extensions import db
+
+log = logging.getLogger("sspf.access")
+PER_PAGE = 50
+
+
+def _categories() -> frozenset[str]:
+    return catalogue().codes("information_categories")
+
+
+def get_case_for(user: User, case_id: str, *, now: datetime) -> tuple[Case, CaseAccess]:
+    """The case and what ``user`` may see of it; 404 for missing and forbidden alike (and the denial is audited)."""
+    actor = Actor.of(user)
+    cid = get_case_id(case_id)
+    case = db.session.scalar(select(Case).where(Case.id == cid, visible_cases(actor, now=now))) if cid else None
+    if case is None:
+        record(AuditAction.ACCESS_DENIED, actor=user, outcome=Outcome.DENIED, target_type="case",
+               target_id=str(case_id)[:64])
+        abort(404)
+    access = case_access(actor, case_facts(actor, case, now=now), now=now, all_categories=_categories())
+    if not access.visible:  # the SQL and the pure rule disagree: refuse, and say so loudly
+        log.error("access rule mismatch for case %s", case.id)
+        abort(404)
+    return case, access
+
+
+def audit_read(user: User, case: Case, access: CaseAccess, fields: list[str]) -> None:
+    record(AuditAction.CASE_READ, actor=user, target_type="case", target_id=case.id, subject_ref=case.youth.ref,
+           fields=fields, flagged=access.flagged, purpose="nödåtkomst" if access.via == "emergency" else None,
+           detail={"via": access.via})
+
+
+@dataclass
+class CasePage:
+    rows: list[Case]
+    total: int
+    page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PER_PAGE))
+
+
+def list_cases_for(user: User, *, now: datetime, status: str | None = None, personnummer: str | None = None,
+                   page: int = 1) -> CasePage:
+    """Cases the user may see, newest first, 50 a page; the rule is applied in SQL."""
+    actor = Actor.of(user)
+    where = [visible_cases(actor, now=now)]
+    if status in {s.value for s in CaseStatus}:
+        where.append(Case.status == status)
+    if personnummer:
+        where.append(Case.youth_id.in_(select(Youth.id).where(
+            blind_index_match(Youth.personnummer_bidx, personnummer))))
+    total = db.session.scalar(select(func.count()).select_from(Case).where(*where)) or 0
+    rows = list(db.session.scalars(select(Case).where(*where).order_by(Case.created_at.desc(), Case.id)
+                                   .offset((page - 1) * PER_PAGE).limit(PER_PAGE)))
+    if rows:
+        record(AuditAction.CASE_LISTED, actor=user, target_type="case_list", fields=["name", "code", "status"],
+               detail={"count": len(rows), "search": bool(personnummer)})
+    return CasePage(rows=rows, total=total, page=page)
+
+
+@dataclass
+class CaseDetail:
+    signals: list[Signal]
+    triage: Triage | None
+    consents: list[Consent]
+    disclosures: list[Disclosure]
+    contacts: list[Contact]
+    readers: list[tuple[str, datetime]]
+
+
+def case_detail(user: User, case: Case, access: CaseAccess) -> CaseDetail:
+    """What the case page shows, filtered by ``access``; a constant number of queries."""
+    actor = Actor.of(user)
+    signals = [s for s in db.session.scalars(select(Signal).where(Signal.case_id == case.id)
+                                             .order_by(Signal.raised_on.desc()))
+               if access.full or s.agency_id == actor.agency_id
+               or access.sees(catalogue().category_of_agency_kind(s.agency.kind))]
+    triage = consents = disclosures = None
+    if access.full:
+        triage = db.session.scalar(select(Triage).where(Triage.case_id == case.id))
+        consents = list(db.session.scalars(select(Consent).where(Consent.case_id == case.id)
+                                           .order_by(Consent.signed_on.desc())))
+        disclosures = list(db.session.scalars(select(Disclosure).where(Disclosure.case_id == case.id)
+                                              .order_by(Disclosure.disclosed_at.desc())))
+    contacts = list(db.session.scalars(
+        select(Contact).where(Contact.case_id == case.id, visible_contacts(actor, access))
+        .order_by(Contact.occurred_on.desc(), Contact.created_at.desc()).limit(200)))
+    readers: list[tuple[str, datetime]] = []
+    if access.via in {"coordinator", "emergency"}:
+        readers = [(name, at) for name, at in db.session.execute(
+            select(User.display_name, func.max(AuditEvent.at)).join(User, func.cast(User.id, db.String) ==
+                                                                     AuditEvent.actor_id, isouter=False)
+            .where(AuditEvent.target_type == "case", AuditEvent.target_id == str(case.id),
+                   AuditEvent.action == AuditAction.CASE_READ.value)
+            .group_by(User.display_name).order_by(func.max(AuditEvent.at).desc()).limit(30))]
+    return CaseDetail(signals=signals, triage=triage, consents=consents or [], disclosures=disclosures or [],
+                      contacts=contacts, readers=readers)

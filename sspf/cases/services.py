@@ -1,0 +1,170 @@
+"""Writes about youths and cases: register a signal, triage, close, emergency access, protection.
+
+Each transition is one function that checks the state it starts from, writes its audit event
+and flushes; an illegal transition raises :class:`TransitionError` with a user-facing message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from sspf.audit import AuditAction, record
+from sspf.auth.models import User
+from sspf.cases.models import Case, CaseCounter, CaseStatus, EmergencyAccess, ProtectedAccess, Signal, Triage, Youth
+from sspf.cases.personnummer import PersonalNumber
+from sspf.catalogue import catalogue
+from sspf.crypto import blind_index_match
+from sspf.db import utcnow
+from sspf.extensions import db
+from sspf.org.models import District
+
+OPEN_STATUSES = (CaseStatus.SIGNAL, CaseStatus.TRIAGED, CaseStatus.ACTIVE)
+
+
+class TransitionError(ValueError):
+    """The case is not in a state that allows this step; ``str(exc)`` is for the user."""
+
+
+@dataclass(frozen=True)
+class SignalInput:
+    raised_on: date
+    categories: tuple[str, ...]
+    note: str | None
+    report_made: bool
+    report_made_on: date | None
+    report_made_by: str | None
+
+
+def find_youth(personnummer: PersonalNumber) -> Youth | None:
+    """Search by the blind index: no decryption of the table, exact match only."""
+    return db.session.scalar(select(Youth).where(blind_index_match(Youth.personnummer_bidx, personnummer.canonical)))
+
+
+def open_case_of(youth: Youth) -> Case | None:
+    return db.session.scalar(select(Case).where(Case.youth_id == youth.id, Case.status.in_(OPEN_STATUSES)))
+
+
+def _next_case_code(district: District, year: int) -> str:
+    """ORM-2026-014: per district and year, numbered under a row lock (safe across processes)."""
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(CaseCounter).values(district_id=district.id, year=year, last=0)
+                       .on_conflict_do_nothing(index_elements=["district_id", "year"]))
+    number = db.session.execute(
+        update(CaseCounter).where(CaseCounter.district_id == district.id, CaseCounter.year == year)
+        .values(last=CaseCounter.last + 1).returning(CaseCounter.last)
+    ).scalar_one()
+    return f"{district.code}-{year}-{number:03d}"
+
+
+def register_signal(*, actor: User, personnummer: PersonalNumber, name: str, district: District,
+                    signal: SignalInput) -> tuple[Case, bool]:
+    """Record a concern. Reuses the youth and the open case if they exist; returns (case, created)."""
+    youth = find_youth(personnummer)
+    if youth is None:
+        youth = Youth(name=name, personnummer=personnummer.canonical, sex=personnummer.sex,
+                      birth_year=personnummer.birth_year, district_id=district.id)
+        db.session.add(youth)
+        db.session.flush()
+        record(AuditAction.YOUTH_CREATED, actor=actor, target_type="youth", target_id=youth.id,
+               subject_ref=youth.ref, fields=["name", "personnummer", "sex", "birth_year", "district"])
+    case = open_case_of(youth)
+    created = case is None
+    if case is None:
+        case = Case(code=_next_case_code(district, signal.raised_on.year), youth_id=youth.id,
+                    district_id=district.id, registering_agency_id=actor.agency_id, created_by_id=actor.id)
+        db.session.add(case)
+        db.session.flush()
+        record(AuditAction.CASE_CREATED, actor=actor, target_type="case", target_id=case.id, subject_ref=youth.ref,
+               detail={"code": case.code})
+    row = Signal(case_id=case.id, raised_on=signal.raised_on, raised_by_id=actor.id, agency_id=actor.agency_id,
+                 categories=sorted(set(signal.categories)), note=signal.note, report_made=signal.report_made,
+                 report_made_on=signal.report_made_on if signal.report_made else None,
+                 report_made_by=signal.report_made_by if signal.report_made else None)
+    db.session.add(row)
+    if case.status == CaseStatus.ACTIVE:
+        case.flagged_for_meeting = True  # a new concern on an active case goes on the next agenda
+    db.session.flush()
+    record(AuditAction.SIGNAL_ADDED, actor=actor, target_type="case", target_id=case.id, subject_ref=youth.ref,
+           fields=["categories", "note", "report_made"], detail={"code": case.code})
+    return case, created
+
+
+def triage_case(*, actor: User, case: Case, eligible: bool, risk_factors: Iterable[str],
+                protective_factors: Iterable[str], note: str | None, today: date) -> None:
+    if case.status != CaseStatus.SIGNAL:
+        raise TransitionError(_("Ärendet är redan bedömt."))
+    cat = catalogue()
+    age = today.year - case.youth.birth_year
+    if eligible and not (cat.age_min <= age <= cat.age_max + 1):
+        raise TransitionError(_("Den unge är utanför åldersspannet %(a)d–%(b)d år.", a=cat.age_min, b=cat.age_max))
+    db.session.add(Triage(case_id=case.id, decided_by_id=actor.id, eligible=eligible,
+                          risk_factors=sorted(set(risk_factors)), protective_factors=sorted(set(protective_factors)),
+                          note=note))
+    case.triaged_at = utcnow()
+    case.coordinator_id = actor.id
+    if eligible:
+        case.status = CaseStatus.TRIAGED
+    else:
+        case.status = CaseStatus.CLOSED
+        case.closed_at = utcnow()
+        case.closure_reason = "not_eligible"
+    db.session.flush()
+    record(AuditAction.CASE_TRIAGED, actor=actor, target_type="case", target_id=case.id, subject_ref=case.youth.ref,
+           fields=["eligible", "risk_factors", "protective_factors", "note"], detail={"eligible": eligible})
+
+
+def activate_case(*, actor: User, case: Case) -> None:
+    """A valid consent moves a triaged case to active (called by the consent service)."""
+    if case.status == CaseStatus.TRIAGED:
+        case.status = CaseStatus.ACTIVE
+        record(AuditAction.CASE_ACTIVATED, actor=actor, target_type="case", target_id=case.id,
+               subject_ref=case.youth.ref)
+
+
+def close_case(*, actor: User, case: Case, reason: str) -> None:
+    if case.status == CaseStatus.CLOSED:
+        raise TransitionError(_("Ärendet är redan avslutat."))
+    if reason not in catalogue().codes("closure_reasons"):
+        raise TransitionError(_("Okänd avslutsorsak."))
+    case.status = CaseStatus.CLOSED
+    case.closed_at = utcnow()
+    case.closure_reason = reason
+    db.session.flush()
+    record(AuditAction.CASE_CLOSED, actor=actor, target_type="case", target_id=case.id, subject_ref=case.youth.ref,
+           fields=["status", "closure_reason"], detail={"reason": reason})
+
+
+def start_emergency_access(*, actor: User, case: Case, reason: str) -> EmergencyAccess:
+    hours = catalogue().emergency_access_hours
+    grant = EmergencyAccess(case_id=case.id, user_id=actor.id, reason=reason,
+                            expires_at=utcnow() + timedelta(hours=hours))
+    db.session.add(grant)
+    db.session.flush()
+    record(AuditAction.EMERGENCY_ACCESS, actor=actor, target_type="case", target_id=case.id,
+           subject_ref=case.youth.ref, purpose="nödåtkomst", flagged=True, fields=["reason"],
+           detail={"hours": hours})
+    return grant
+
+
+def set_protection(*, actor: User, youth: Youth, protected_identity: bool, guardian_protected: bool,
+                   named_users: Iterable[User]) -> None:
+    """Mark skyddade personuppgifter and name who may still see them (the marking user always may)."""
+    youth.protected_identity = protected_identity
+    youth.guardian_protected = guardian_protected
+    wanted = {u.id for u in named_users} | {actor.id}
+    existing = {row.user_id: row for row in db.session.scalars(
+        select(ProtectedAccess).where(ProtectedAccess.youth_id == youth.id))}
+    for user_id in wanted - set(existing):
+        db.session.add(ProtectedAccess(youth_id=youth.id, user_id=user_id, granted_by_id=actor.id))
+    for user_id in set(existing) - wanted:
+        db.session.delete(existing[user_id])
+    db.session.flush()
+    record(AuditAction.PROTECTION_CHANGED, actor=actor, target_type="youth", target_id=youth.id,
+           subject_ref=youth.ref, flagged=True, fields=["protected_identity", "guardian_protected", "named_users"])

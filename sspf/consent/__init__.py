@@ -1,0 +1,1 @@
+"""Consent, other legal bases and the disclosure register."""

@@ -1,0 +1,1 @@
+"""The contact log: what each party did with the youth, and when."""
