@@ -81,8 +81,11 @@ def _init_crypto_and_audit(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from sspf.auth.admin_views import bp as users_bp
     from sspf.auth.views import bp as auth_bp
+    from sspf.cases.views import bp as cases_bp
+    from sspf.consent.views import bp as consent_bp
+    from sspf.contacts.views import bp as contacts_bp
     from sspf.org.views import bp as org_bp
     from sspf.web.views import bp as web_bp
 
-    for bp in (web_bp, auth_bp, users_bp, org_bp):
+    for bp in (web_bp, auth_bp, users_bp, org_bp, cases_bp, consent_bp, contacts_bp):
         app.register_blueprint(bp)

@@ -15,6 +15,8 @@ LOGIN = "login"  # 302 to the login page
 ALL = {role: 200 for role in ROLES[1:]}
 ADMIN_ONLY_GET = {**{role: 403 for role in ROLES[1:]}, "admin": 200}
 ADMIN_ONLY_POST = {**{role: 403 for role in ROLES[1:]}, "admin": 302}
+CASE_ROLES_GET = {**{role: 403 for role in ROLES[1:]}, "anonymous": LOGIN, "field_worker": 200, "coordinator": 200}
+COORDINATOR_GET = {**{role: 403 for role in ROLES[1:]}, "anonymous": LOGIN, "coordinator": 200}
 
 #: endpoint -> (method, url template, {role: expected status or LOGIN})
 MATRIX: dict[str, tuple[str, str, dict[str, int | str]]] = {
@@ -39,7 +41,45 @@ MATRIX: dict[str, tuple[str, str, dict[str, int | str]]] = {
     "users.reset_mfa": ("POST", "/admin/users/{user_id}/mfa-reset", {"anonymous": LOGIN, **ADMIN_ONLY_POST}),
     "org.districts": ("GET", "/admin/districts", {"anonymous": LOGIN, **ADMIN_ONLY_GET}),
     "org.edit_district": ("GET", "/admin/districts/{district_id}", {"anonymous": LOGIN, **ADMIN_ONLY_GET}),
+    "cases.list_cases": ("GET", "/cases/", CASE_ROLES_GET),
+    "cases.search": ("POST", "/cases/search", CASE_ROLES_GET),
+    "cases.new_case": ("GET", "/cases/new", CASE_ROLES_GET),
+    "cases.show": ("GET", "/cases/{case_id}", CASE_ROLES_GET),
+    "cases.triage": ("GET", "/cases/{case_id}/triage", COORDINATOR_GET),
+    "cases.close": ("GET", "/cases/{case_id}/close", COORDINATOR_GET),
+    "cases.protection": ("GET", "/cases/{case_id}/protection", COORDINATOR_GET),
+    "cases.emergency": ("GET", "/cases/emergency", COORDINATOR_GET),
+    "consent.new_consent": ("GET", "/cases/{case_id}/consent", COORDINATOR_GET),
+    "consent.withdraw": ("GET", "/cases/{case_id}/consent/{consent_id}/withdraw", COORDINATOR_GET),
+    "consent.scanned_form": ("GET", "/cases/{case_id}/consent/{consent_id}/form", {**COORDINATOR_GET,
+                                                                                    "coordinator": 404}),
+    "consent.new_disclosure": ("GET", "/cases/{case_id}/disclosures/new", CASE_ROLES_GET),
+    "contacts.new_contact": ("GET", "/cases/{case_id}/contacts/new", CASE_ROLES_GET),
 }
+
+
+def _school_case(org) -> dict:
+    """A case registered by the school in ORM, triaged, with a consent (no scanned form)."""
+    from datetime import date, timedelta
+
+    from sspf.cases.personnummer import parse
+    from sspf.cases.services import SignalInput, register_signal, triage_case
+    from sspf.consent.services import record_consent
+    from sspf.extensions import db
+    from tests.cases.test_case_flow import luhn_pnr
+
+    today = date.today()
+    pnr = parse(luhn_pnr(today.replace(year=today.year - 15) - timedelta(days=1)), today=today)
+    case, _ = register_signal(actor=org.users["field_worker"], personnummer=pnr, name="Matris Testsson",
+                              district=org.districts["ORM"],
+                              signal=SignalInput(today, ("truancy",), None, False, None, None))
+    triage_case(actor=org.users["coordinator"], case=case, eligible=True, risk_factors=(), protective_factors=(),
+                note=None, today=today)
+    consent = record_consent(actor=org.users["coordinator"], case=case, signed_on=today,
+                             valid_until=today + timedelta(days=30), guardian1=True, guardian2=False, youth=True,
+                             method="in_person", scope={org.agencies["police"].id: {"police"}}, today=today)
+    db.session.commit()
+    return {"case_id": case.id, "consent_id": consent.id}
 
 
 def test_every_route_is_classified(app):
@@ -49,10 +89,11 @@ def test_every_route_is_classified(app):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_matrix(app, client, org, role):
+    case_params = _school_case(org)
     if role != "anonymous":
         factories.login(client, org.users[role].username)
     token = factories.csrf_token(client.get("/login" if role == "anonymous" else "/account").get_data(as_text=True))
-    params = {"user_id": org.users["analyst"].id, "district_id": org.districts["FIS"].id}
+    params = {"user_id": org.users["analyst"].id, "district_id": org.districts["FIS"].id, **case_params}
     failures = []
     for endpoint, (method, template, expected) in MATRIX.items():
         url = template.format(**params)

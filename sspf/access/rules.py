@@ -133,3 +133,17 @@ def today_of(now: datetime) -> date:
     from zoneinfo import ZoneInfo
 
     return now.astimezone(ZoneInfo("Europe/Stockholm")).date()
+
+
+def can_coordinate(actor: Actor, access: CaseAccess) -> bool:
+    """Triage, consent, closure and protection: the district's coordinator (not via emergency access)."""
+    return access.via == "coordinator"
+
+
+def can_log_contact(actor: Actor, access: CaseAccess) -> bool:
+    return access.visible and access.via != "emergency"
+
+
+def can_disclose(actor: Actor, access: CaseAccess) -> bool:
+    """A disclosure goes out from the actor's own agency, which must itself hold the case."""
+    return access.via in {"owner", "coordinator", "consent"}

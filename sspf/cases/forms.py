@@ -1,0 +1,71 @@
+"""Forms for signals, triage, closure, emergency access and protection."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, DateField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from sspf.cases.personnummer import InvalidPersonalNumber, parse
+from sspf.web.forms import BaseForm
+
+_REQUIRED = _l("Fältet måste fyllas i.")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def not_in_future(form, field) -> None:
+    if field.data and field.data > date.today():
+        raise ValidationError(_l("Datumet kan inte ligga i framtiden."))
+
+
+class SignalForm(BaseForm):
+    personnummer = StringField(_l("Personnummer eller samordningsnummer"),
+                               validators=[DataRequired(_REQUIRED), Length(max=20)])
+    name = StringField(_l("Namn"), validators=[Optional(), Length(max=120)])
+    raised_on = DateField(_l("Datum för oron"), default=date.today, validators=[InputRequired(_REQUIRED),
+                                                                               not_in_future])
+    categories = MultiCheckboxField(_l("Vad gäller oron?"), validators=[DataRequired(_l("Välj minst en."))])
+    note = TextAreaField(_l("Kort beskrivning"), validators=[Optional(), Length(max=500)])
+    report_made = BooleanField(_l("En orosanmälan har gjorts till socialtjänsten"))
+    report_made_on = DateField(_l("Datum för orosanmälan"), validators=[Optional(), not_in_future])
+    report_made_by = StringField(_l("Orosanmälan gjord av (funktion)"), validators=[Optional(), Length(max=80)])
+
+    def validate_personnummer(self, field) -> None:
+        try:
+            self.parsed = parse(field.data or "", today=date.today())
+        except InvalidPersonalNumber as exc:
+            raise ValidationError(str(exc)) from None
+
+    def validate_report_made_on(self, field) -> None:
+        if self.report_made.data and not field.data:
+            raise ValidationError(_l("Ange datum för orosanmälan."))
+
+
+class TriageForm(BaseForm):
+    eligible = RadioField(_l("Beslut"), choices=[("yes", _l("Tas upp i SSPF")), ("no", _l("Tas inte upp"))],
+                          validators=[InputRequired(_l("Välj ett beslut."))])
+    risk_factors = MultiCheckboxField(_l("Riskfaktorer"))
+    protective_factors = MultiCheckboxField(_l("Skyddsfaktorer"))
+    note = TextAreaField(_l("Motivering"), validators=[Optional(), Length(max=500)])
+
+
+class CloseForm(BaseForm):
+    reason = SelectField(_l("Orsak"), validators=[InputRequired(_REQUIRED)])
+
+
+class EmergencyForm(BaseForm):
+    code = StringField(_l("Ärendekod"), validators=[DataRequired(_REQUIRED), Length(max=20)])
+    reason = TextAreaField(_l("Skäl till nödåtkomst"), validators=[DataRequired(_REQUIRED), Length(min=10, max=500)])
+
+
+class ProtectionForm(BaseForm):
+    protected_identity = BooleanField(_l("Den unge har skyddade personuppgifter"))
+    guardian_protected = BooleanField(_l("En vårdnadshavare har skyddade personuppgifter"))
+    named_users = MultiCheckboxField(_l("Får se uppgifterna (utöver dig)"))

@@ -1,0 +1,209 @@
+"""Case list, new signal, case page, triage, closure, protection and emergency access."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from sspf.access.rules import Actor, can_coordinate, can_disclose, can_log_contact
+from sspf.auth.models import User
+from sspf.auth.permissions import Permission, Role, require
+from sspf.cases import queries, services
+from sspf.cases.forms import CloseForm, EmergencyForm, ProtectionForm, SignalForm, TriageForm
+from sspf.cases.models import Case, CaseStatus
+from sspf.cases.services import SignalInput, TransitionError
+from sspf.catalogue import catalogue
+from sspf.db import utcnow
+from sspf.extensions import db
+from sspf.org.models import Agency, District
+from sspf.web.forms import clean_text
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+STATUS_LABELS = {
+    CaseStatus.SIGNAL: _l("Ny signal"),
+    CaseStatus.TRIAGED: _l("Bedömd, väntar på samtycke"),
+    CaseStatus.ACTIVE: _l("Aktiv"),
+    CaseStatus.CLOSED: _l("Avslutad"),
+}
+
+
+@bp.app_context_processor
+def case_helpers() -> dict:
+    return {"status_label": lambda status: STATUS_LABELS.get(CaseStatus(status), status)}
+
+
+def _user() -> User:
+    return current_user._get_current_object()
+
+
+def _load(case_id: str):
+    return queries.get_case_for(_user(), case_id, now=utcnow())
+
+
+@bp.route("/")
+@require(Permission.VIEW_CASES)
+def list_cases():
+    page = request.args.get("page", "1")
+    page_no = int(page) if page.isdigit() and 0 < int(page) < 100000 else 1
+    status = request.args.get("status") or None
+    result = queries.list_cases_for(_user(), now=utcnow(), status=status, page=page_no)
+    return render_template("cases/list.html", result=result, status=status, statuses=list(CaseStatus))
+
+
+@bp.route("/search", methods=["POST"])
+@require(Permission.VIEW_CASES)
+def search():
+    """Search by personnummer via POST, so the number never lands in a URL, a log or the history."""
+    from sspf.cases.personnummer import normalize
+    from sspf.web.forms import BaseForm
+
+    if not BaseForm().validate_on_submit():
+        abort(400)
+    raw = (request.form.get("personnummer") or "")[:20]
+    result = queries.list_cases_for(_user(), now=utcnow(), personnummer=normalize(raw)) if raw.strip() else None
+    return render_template("cases/list.html", result=result, status=None, statuses=list(CaseStatus), searched=True)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require(Permission.VIEW_CASES)
+def new_case():
+    user = _user()
+    form = SignalForm()
+    form.categories.choices = catalogue().choices("concern_categories")
+    districts = [d for d in user.districts if d.active]
+    if not districts:
+        flash(_("Du är inte knuten till något område. Kontakta administratören."), "error")
+        return redirect(url_for("cases.list_cases"))
+    district_id = request.form.get("district_id", type=int) or districts[0].id
+    district = next((d for d in districts if d.id == district_id), None)
+    if request.method == "POST" and district is None:
+        abort(400)  # a tampered district: not one of the user's
+    if form.validate_on_submit():
+        existing = services.find_youth(form.parsed)
+        if existing is None and not clean_text(form.name.data):
+            form.name.errors = [_("Ange den ungas namn.")]
+        else:
+            case, created = services.register_signal(
+                actor=user, personnummer=form.parsed, name=clean_text(form.name.data) or "", district=district,
+                signal=SignalInput(raised_on=form.raised_on.data, categories=tuple(form.categories.data),
+                                   note=clean_text(form.note.data), report_made=form.report_made.data,
+                                   report_made_on=form.report_made_on.data,
+                                   report_made_by=clean_text(form.report_made_by.data)))
+            if created:
+                flash(_("Signalen är registrerad som ärende %(code)s.", code=case.code), "success")
+            else:
+                flash(_("Det fanns redan ett öppet ärende (%(code)s). Signalen lades till där och samordnaren ser "
+                        "den.", code=case.code), "info")
+            visible = db.session.scalar(select(Case.id).where(
+                Case.id == case.id, queries.visible_cases(Actor.of(user), now=utcnow())))
+            return redirect(url_for("cases.show", case_id=case.id) if visible else url_for("cases.list_cases"))
+    return render_template("cases/new.html", form=form, districts=districts, district_id=district_id)
+
+
+@bp.route("/<case_id>")
+@require(Permission.VIEW_CASES)
+def show(case_id: str):
+    case, access = _load(case_id)
+    detail = queries.case_detail(_user(), case, access)
+    actor = Actor.of(_user())
+    fields = ["code", "status"] + (["name", "personnummer"] if access.identity_visible else []) + \
+        (["address", "guardians"] if access.guardians_visible else []) + \
+        (["signals"] if detail.signals else []) + (["contacts"] if detail.contacts else []) + \
+        (["triage", "consents"] if access.full else [])
+    queries.audit_read(_user(), case, access, fields)
+    perms = {"coordinate": can_coordinate(actor, access), "contact": can_log_contact(actor, access)
+             and case.status != CaseStatus.CLOSED, "disclose": can_disclose(actor, access)}
+    agency_names = dict(db.session.execute(select(Agency.id, Agency.name)).all()) if access.full else {}
+    return render_template("cases/show.html", case=case, access=access, detail=detail, perms=perms,
+                           cat=catalogue(), today=date.today(), agency_names=agency_names)
+
+
+def _require_coordination(case_id: str):
+    case, access = _load(case_id)
+    if not can_coordinate(Actor.of(_user()), access):
+        abort(403)
+    return case, access
+
+
+@bp.route("/<case_id>/triage", methods=["GET", "POST"])
+@require(Permission.COORDINATE)
+def triage(case_id: str):
+    case, _access = _require_coordination(case_id)
+    form = TriageForm()
+    form.risk_factors.choices = catalogue().choices("risk_factors")
+    form.protective_factors.choices = catalogue().choices("protective_factors")
+    if form.validate_on_submit():
+        try:
+            services.triage_case(actor=_user(), case=case, eligible=form.eligible.data == "yes",
+                                 risk_factors=form.risk_factors.data, protective_factors=form.protective_factors.data,
+                                 note=clean_text(form.note.data), today=date.today())
+        except TransitionError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Bedömningen är sparad."), "success")
+            return redirect(url_for("cases.show", case_id=case.id))
+    return render_template("cases/triage.html", case=case, form=form)
+
+
+@bp.route("/<case_id>/close", methods=["GET", "POST"])
+@require(Permission.COORDINATE)
+def close(case_id: str):
+    case, _access = _require_coordination(case_id)
+    form = CloseForm()
+    form.reason.choices = catalogue().choices("closure_reasons")
+    if form.validate_on_submit():
+        try:
+            services.close_case(actor=_user(), case=case, reason=form.reason.data)
+        except TransitionError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Ärendet är avslutat."), "success")
+            return redirect(url_for("cases.show", case_id=case.id))
+    return render_template("cases/close.html", case=case, form=form)
+
+
+@bp.route("/<case_id>/protection", methods=["GET", "POST"])
+@require(Permission.COORDINATE)
+def protection(case_id: str):
+    case, _access = _require_coordination(case_id)
+    youth = case.youth
+    candidates = list(db.session.scalars(
+        select(User).where(User.active.is_(True), User.role.in_([Role.FIELD_WORKER, Role.COORDINATOR]),
+                           User.districts.any(District.id == case.district_id), User.id != _user().id)
+        .order_by(User.display_name)))
+    form = ProtectionForm(obj=youth)
+    form.named_users.choices = [(str(u.id), f"{u.display_name} ({u.agency.name})") for u in candidates]
+    if request.method == "GET":
+        from sspf.cases.models import ProtectedAccess
+
+        form.named_users.data = [str(uid) for uid in db.session.scalars(
+            select(ProtectedAccess.user_id).where(ProtectedAccess.youth_id == youth.id))]
+    if form.validate_on_submit():
+        chosen = [u for u in candidates if str(u.id) in set(form.named_users.data)]
+        services.set_protection(actor=_user(), youth=youth, protected_identity=form.protected_identity.data,
+                                guardian_protected=form.guardian_protected.data, named_users=chosen)
+        flash(_("Skyddet är sparat."), "success")
+        return redirect(url_for("cases.show", case_id=case.id))
+    return render_template("cases/protection.html", case=case, form=form)
+
+
+@bp.route("/emergency", methods=["GET", "POST"])
+@require(Permission.EMERGENCY_ACCESS)
+def emergency():
+    form = EmergencyForm()
+    if form.validate_on_submit():
+        case = db.session.scalar(select(Case).where(Case.code == form.code.data.strip().upper()))
+        if case is None:
+            form.code.errors = [_("Det finns inget ärende med den koden.")]
+        else:
+            services.start_emergency_access(actor=_user(), case=case, reason=clean_text(form.reason.data) or "")
+            flash(_("Nödåtkomst gäller i %(h)d timmar och granskas i loggkontrollen.",
+                    h=catalogue().emergency_access_hours), "info")
+            return redirect(url_for("cases.show", case_id=case.id))
+    return render_template("cases/emergency.html", form=form)

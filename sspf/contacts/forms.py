@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, IntegerField, RadioField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from sspf.cases.forms import MultiCheckboxField, not_in_future
+from sspf.contacts.models import Visibility
+from sspf.web.forms import BaseForm
+
+
+class ContactForm(BaseForm):
+    occurred_on = DateField(_l("Datum"), default=date.today, validators=[InputRequired(_l("Ange datum.")),
+                                                                        not_in_future])
+    type = RadioField(_l("Typ av kontakt"), validators=[InputRequired(_l("Välj typ av kontakt."))])
+    duration_minutes = IntegerField(_l("Tid (minuter)"), validators=[Optional(), NumberRange(min=1, max=1440)])
+    parties = MultiCheckboxField(_l("Med vem"))
+    note = TextAreaField(_l("Kort anteckning"), validators=[Optional(), Length(max=1000)])
+    visibility = RadioField(_l("Vem får se kontakten?"), default=Visibility.OWN_AGENCY.value, choices=[
+        (Visibility.OWN_AGENCY.value, _l("Bara min organisation")),
+        (Visibility.CONSENTED.value, _l("Alla organisationer som samtycket omfattar")),
+    ], validators=[InputRequired()])

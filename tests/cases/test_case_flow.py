@@ -1,0 +1,111 @@
+"""The shared case through the web: signal → triage → consent → another agency sees what is consented."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from sspf.audit.models import AuditEvent
+from sspf.auth.permissions import Role
+from sspf.cases.models import Case, CaseStatus, Youth
+from tests import factories
+
+
+def luhn_pnr(born: date, serial: int = 123) -> str:
+    nine = f"{born:%y%m%d}{serial:03d}"
+    total = 0
+    for i, ch in enumerate(nine):
+        d = int(ch) * (2 - i % 2)
+        total += d - 9 if d > 9 else d
+    return f"{born:%Y%m%d}-{serial:03d}{(10 - total % 10) % 10}"
+
+
+def _register(client, pnr: str, name: str = "Testa Testsson", **extra):
+    data = {"personnummer": pnr, "name": name, "raised_on": date.today().isoformat(),
+            "categories": ["truancy", "criminal_peers"], "note": "Hög frånvaro sedan höstlovet"}
+    data.update(extra)
+    return factories.post_form(client, "/cases/new", data=data)
+
+
+def _case_id(response) -> str:
+    return response.headers["Location"].rsplit("/", 1)[1]
+
+
+def test_signal_triage_consent_and_consented_agency_view(app, client, org, session):
+    police = factories.make_user("polis.orm", Role.FIELD_WORKER, org.agencies["police"], [org.districts["ORM"]])
+    session.commit()
+    pnr = luhn_pnr(date.today().replace(year=date.today().year - 15) - timedelta(days=3))
+
+    factories.login(client, "skola.orm")
+    response = _register(client, pnr)
+    assert response.status_code == 302
+    case_id = _case_id(response)
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Testa Testsson" in page and "ORM-" in page
+
+    cop = app.test_client()
+    factories.login(cop, "polis.orm")
+    assert cop.get(f"/cases/{case_id}").status_code == 404  # no consent yet: the case does not exist for police
+    assert "Testa Testsson" not in cop.get("/cases/").get_data(as_text=True)
+
+    coordinator = app.test_client()
+    factories.login(coordinator, "samordnare.orm")
+    assert factories.post_form(coordinator, f"/cases/{case_id}/triage", data={
+        "eligible": "yes", "risk_factors": ["school_absence"]}).status_code == 302
+    police_id = org.agencies["police"].id
+    response = factories.post_form(coordinator, f"/cases/{case_id}/consent", data={
+        "signed_on": date.today().isoformat(), "valid_until": (date.today() + timedelta(days=180)).isoformat(),
+        "guardian1": "y", "youth": "y", "method": "in_person", f"scope-{police_id}-police": "1"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert session.get(Case, __import__("uuid").UUID(case_id)).status == CaseStatus.ACTIVE
+
+    page = cop.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Testa Testsson" in page  # basic identity comes with any consented category
+    assert "Hög frånvaro" not in page  # the school's signal note is school information, not consented
+    assert "Bedömning" not in page  # triage and consents are for the owner and the coordinator
+
+    consent_id = re.search(r"/consent/([0-9a-f-]{36})/withdraw", coordinator.get(f"/cases/{case_id}")
+                           .get_data(as_text=True)).group(1)
+    factories.post_form(coordinator, f"/cases/{case_id}/consent/{consent_id}/withdraw", data={"by": "guardian1"})
+    assert cop.get(f"/cases/{case_id}").status_code == 404  # withdrawal bites on the very next request
+
+
+def test_search_before_create_reuses_youth_and_case(client, org, session):
+    pnr = luhn_pnr(date(date.today().year - 14, 5, 17))
+    factories.login(client, "skola.orm")
+    first = _case_id(_register(client, pnr))
+    second = _case_id(_register(client, pnr.replace("-", ""), name=""))
+    assert first == second
+    assert len(session.scalars(select(Youth)).all()) == 1
+
+
+def test_bad_personnummer_and_future_date_are_refused(client, org, session):
+    factories.login(client, "skola.orm")
+    bad = _register(client, "20100101-1235")
+    assert bad.status_code == 200 and "Kontrollsiffran stämmer inte" in bad.get_data(as_text=True)
+    future = _register(client, luhn_pnr(date(date.today().year - 14, 1, 1)),
+                       raised_on=(date.today() + timedelta(days=2)).isoformat())
+    assert "framtiden" in future.get_data(as_text=True)
+    assert session.scalars(select(Case)).all() == []
+
+
+def test_case_read_is_audited_with_pseudonym_not_name(client, org, session):
+    factories.login(client, "skola.orm")
+    case_id = _case_id(_register(client, luhn_pnr(date(date.today().year - 13, 3, 3))))
+    client.get(f"/cases/{case_id}")
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "case.read"))
+    youth = session.scalar(select(Youth))
+    assert event.subject_ref == youth.ref and "name" in event.fields
+    assert "Testa" not in str(event.detail)
+
+
+def test_contact_logged_from_phone_form(client, org, session):
+    factories.login(client, "skola.orm")
+    case_id = _case_id(_register(client, luhn_pnr(date(date.today().year - 15, 8, 8))))
+    response = factories.post_form(client, f"/cases/{case_id}/contacts/new", data={
+        "occurred_on": date.today().isoformat(), "type": "phone", "parties": ["guardian"],
+        "note": "Pratade med mamma", "visibility": "own_agency"})
+    assert response.status_code == 302
+    assert "Pratade med mamma" in client.get(f"/cases/{case_id}").get_data(as_text=True)
