@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -34,7 +35,7 @@ def _case_id(response) -> str:
 
 
 def test_signal_triage_consent_and_consented_agency_view(app, client, org, session):
-    police = factories.make_user("polis.orm", Role.FIELD_WORKER, org.agencies["police"], [org.districts["ORM"]])
+    factories.make_user("polis.orm", Role.FIELD_WORKER, org.agencies["police"], [org.districts["ORM"]])
     session.commit()
     pnr = luhn_pnr(date.today().replace(year=date.today().year - 15) - timedelta(days=3))
 
@@ -59,7 +60,7 @@ def test_signal_triage_consent_and_consented_agency_view(app, client, org, sessi
         "signed_on": date.today().isoformat(), "valid_until": (date.today() + timedelta(days=180)).isoformat(),
         "guardian1": "y", "youth": "y", "method": "in_person", f"scope-{police_id}-police": "1"})
     assert response.status_code == 302, response.get_data(as_text=True)
-    assert session.get(Case, __import__("uuid").UUID(case_id)).status == CaseStatus.ACTIVE
+    assert session.get(Case, uuid.UUID(case_id)).status == CaseStatus.ACTIVE
 
     page = cop.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "Testa Testsson" in page  # basic identity comes with any consented category
