@@ -119,3 +119,37 @@ def case_detail(user: User, case: Case, access: CaseAccess) -> CaseDetail:
             .group_by(User.display_name).order_by(func.max(AuditEvent.at).desc()).limit(30))]
     return CaseDetail(signals=signals, triage=triage, consents=consents or [], disclosures=disclosures or [],
                       contacts=contacts, readers=readers)
+
+
+@dataclass
+class CoordinatorDesk:
+    awaiting_triage: list[Case]
+    expiring: list[tuple[Case, Consent]]
+
+
+def coordinator_desk(user: User, *, now: datetime) -> CoordinatorDesk:
+    """What needs the coordinator: new signals, and consent that expires within the warning period or has expired.
+
+    Expired consent already shares nothing (the rule reads the date); this list is so that a new
+    consent can be sought in time.
+    """
+    from datetime import timedelta
+
+    from sspf.access.rules import today_of
+
+    actor = Actor.of(user)
+    today = today_of(now)
+    warn = catalogue().consent_rule("expiry_warning_days")
+    awaiting = list(db.session.scalars(
+        select(Case).where(visible_cases(actor, now=now), Case.status == CaseStatus.SIGNAL)
+        .order_by(Case.created_at).limit(50)))
+    latest = (select(Consent.case_id, func.max(Consent.valid_until).label("until"))
+              .where(Consent.withdrawn_at.is_(None)).group_by(Consent.case_id).subquery())
+    expiring = list(db.session.execute(
+        select(Case, Consent).join(latest, latest.c.case_id == Case.id)
+        .join(Consent, (Consent.case_id == Case.id) & (Consent.valid_until == latest.c.until)
+              & Consent.withdrawn_at.is_(None))
+        .where(visible_cases(actor, now=now), Case.status == CaseStatus.ACTIVE,
+               latest.c.until <= today + timedelta(days=warn))
+        .order_by(latest.c.until).limit(50)).tuples())
+    return CoordinatorDesk(awaiting_triage=awaiting, expiring=expiring)

@@ -9,7 +9,8 @@ from flask_login import current_user
 from sqlalchemy import select, text
 
 from sspf.auth.models import UserSession
-from sspf.auth.permissions import ROLE_LABELS
+from sspf.auth.permissions import ROLE_LABELS, Permission, role_has
+from sspf.db import utcnow
 from sspf.extensions import db
 
 bp = Blueprint("web", __name__)
@@ -23,7 +24,13 @@ def index():
         select(UserSession).where(UserSession.user_id == user.id).order_by(UserSession.created_at.desc()).limit(2)
     ).all()
     last_login = previous[1] if len(previous) > 1 else None
-    return render_template("web/index.html", user=user, last_login=last_login, role_labels=ROLE_LABELS)
+    desk = None
+    if role_has(user.role, Permission.COORDINATE):
+        from sspf.cases.queries import coordinator_desk
+
+        desk = coordinator_desk(user, now=utcnow())
+    return render_template("web/index.html", user=user, last_login=last_login, role_labels=ROLE_LABELS, desk=desk,
+                           today=utcnow().date())
 
 
 @bp.route("/healthz")

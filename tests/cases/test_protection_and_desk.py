@@ -1,0 +1,96 @@
+"""Protected identity never leaks into lists or pages; the coordinator's desk; tampered form values."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sspf.auth.permissions import Role
+from sspf.cases.personnummer import parse
+from sspf.cases.services import SignalInput, register_signal, set_protection, triage_case
+from sspf.consent.models import Consent, ConsentScope
+from sspf.consent.services import record_consent
+from tests import factories
+from tests.cases.test_case_flow import luhn_pnr
+
+MARKER = "Hemligsson Skyddad"
+
+
+def _case(org, session, *, name: str = MARKER, years: int = 15):
+    today = date.today()
+    pnr = parse(luhn_pnr(today.replace(year=today.year - years) - timedelta(days=2)), today=today)
+    case, _ = register_signal(actor=org.users["field_worker"], personnummer=pnr, name=name,
+                              district=org.districts["ORM"], signal=SignalInput(today, ("truancy",), None, False,
+                                                                                None, None))
+    session.commit()
+    return case
+
+
+def test_protected_identity_is_masked_everywhere_but_for_named_users(app, client, org, session):
+    case = _case(org, session)
+    named = factories.make_user("soc.orm", Role.FIELD_WORKER, org.agencies["soc"], [org.districts["ORM"]])
+    set_protection(actor=org.users["coordinator"], youth=case.youth, protected_identity=True,
+                   guardian_protected=False, named_users=[named])
+    triage_case(actor=org.users["coordinator"], case=case, eligible=True, risk_factors=(), protective_factors=(),
+                note=None, today=date.today())
+    record_consent(actor=org.users["coordinator"], case=case, signed_on=date.today(),
+                   valid_until=date.today() + timedelta(days=60), guardian1=True, guardian2=False, youth=True,
+                   method="in_person", scope={org.agencies["soc"].id: {"social_services"}}, today=date.today())
+    session.commit()
+
+    factories.login(client, "skola.orm")  # the registering agency, not named
+    assert MARKER not in client.get("/cases/").get_data(as_text=True)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert MARKER not in page and "Skyddad identitet" in page
+    assert case.youth.personnummer not in page
+
+    named_client = app.test_client()
+    factories.login(named_client, "soc.orm")
+    assert MARKER in named_client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert MARKER not in named_client.get("/cases/").get_data(as_text=True)  # never in lists, even for named users
+
+    from sqlalchemy import select
+
+    from sspf.audit.models import AuditEvent
+
+    reads = session.scalars(select(AuditEvent).where(AuditEvent.action == "case.read")).all()
+    assert reads and all(event.flagged for event in reads)
+
+
+def test_coordinator_desk_lists_new_signals_and_expiring_consent(client, org, session):
+    fresh = _case(org, session, name="Ny Signal")
+    older = _case(org, session, name="Snart Utgången", years=16)
+    triage_case(actor=org.users["coordinator"], case=older, eligible=True, risk_factors=(), protective_factors=(),
+                note=None, today=date.today())
+    record_consent(actor=org.users["coordinator"], case=older, signed_on=date.today() - timedelta(days=100),
+                   valid_until=date.today() + timedelta(days=5), guardian1=True, guardian2=False, youth=True,
+                   method="in_person", scope={org.agencies["police"].id: {"police"}}, today=date.today())
+    session.commit()
+    factories.login(client, "samordnare.orm")
+    html = client.get("/").get_data(as_text=True)
+    triage_list = html.split('data-testid="awaiting-triage"', 1)[1].split("</ul>", 1)[0]
+    expiring_list = html.split('data-testid="expiring-consents"', 1)[1].split("</ul>", 1)[0]
+    assert fresh.code in triage_list and older.code not in triage_list
+    assert older.code in expiring_list
+
+
+def test_tampered_district_and_foreign_consent_id(client, org, session):
+    case = _case(org, session, name="Annan Person")
+    other = _case(org, session, name="Tredje Person", years=14)
+    consent = Consent(case_id=other.id, signed_on=date.today(), valid_until=date.today() + timedelta(days=10),
+                      guardian1_signed=True, method="in_person", recorded_by_id=org.users["coordinator"].id)
+    consent.scope = [ConsentScope(agency_id=org.agencies["police"].id, category="police")]
+    session.add(consent)
+    session.commit()
+    factories.login(client, "samordnare.orm")
+    response = factories.post_form(client, f"/cases/{case.id}", f"/cases/{case.id}/consent/{consent.id}/withdraw",
+                                   {"by": "guardian1"})
+    assert response.status_code == 404  # the consent belongs to another case
+    session.refresh(consent)
+    assert consent.withdrawn_at is None
+
+    factories.post_form(client, "/", "/logout")
+    factories.login(client, "skola.orm")
+    response = factories.post_form(client, "/cases/new", data={
+        "personnummer": luhn_pnr(date(date.today().year - 14, 2, 2)), "name": "X Y",
+        "raised_on": date.today().isoformat(), "categories": ["truancy"], "district_id": str(org.districts["FIS"].id)})
+    assert response.status_code == 400  # a district that is not the user's
