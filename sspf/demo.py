@@ -10,6 +10,7 @@ import os
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -91,4 +92,55 @@ def seed(*, password: str | None = None) -> DemoResult:
     add("analytiker", "Analytiker", Role.ANALYST, agencies["samordnare"], districts)
     add("granskare", "Loggranskare", Role.LOG_REVIEWER, agencies["samordnare"], [])
     add("admin", "Administratör", Role.ADMIN, agencies["samordnare"], [])
+    _seed_cases(districts, agencies)
     return result
+
+
+DEMO_YOUTHS = (("Alex Demosson", 15, ("truancy", "criminal_peers")), ("Sam Exempelsdotter", 14, ("violence",)),
+               ("Kim Testberg", 16, ("substances", "risky_environment")))
+
+
+def _luhn(nine: str) -> int:
+    total = 0
+    for i, ch in enumerate(nine):
+        d = int(ch) * (2 - i % 2)
+        total += d - 9 if d > 9 else d
+    return (10 - total % 10) % 10
+
+
+def _demo_pnr(age: int, serial: int) -> str:
+    """A well-formed personnummer with serial 9xx, the range test data conventionally uses."""
+    born = date.today().replace(month=1, day=15, year=date.today().year - age - 1)
+    nine = f"{born:%y%m%d}{serial:03d}"
+    return f"{born:%Y%m%d}{serial:03d}{_luhn(nine)}"
+
+
+def _seed_cases(districts: list[District], agencies: dict[str, Agency]) -> None:
+    """In each of the first two districts: a new signal, an active case with consent, a closed case."""
+    from sspf.cases.personnummer import parse
+    from sspf.cases.services import SignalInput, close_case, register_signal, triage_case
+    from sspf.consent.services import record_consent
+
+    today = date.today()
+    for d_index, district in enumerate(districts[:2]):
+        slug_name = slug(district.name)
+        school = auth_services.find_user(f"skola.{slug_name}")
+        coordinator = auth_services.find_user(f"samordnare.{slug_name}")
+        for y_index, (name, age, categories) in enumerate(DEMO_YOUTHS):
+            pnr = parse(_demo_pnr(age, 900 + d_index * 10 + y_index), today=today)
+            case, _created = register_signal(
+                actor=school, personnummer=pnr, name=name, district=district,
+                signal=SignalInput(today - timedelta(days=20 - y_index), categories,
+                                   "Oro från mentor (demo)", False, None, None))
+            if y_index == 0:
+                continue
+            triage_case(actor=coordinator, case=case, eligible=True, risk_factors=("school_absence",),
+                        protective_factors=("trusted_adult",), note=None, today=today)
+            if y_index == 1:
+                record_consent(actor=coordinator, case=case, signed_on=today - timedelta(days=10),
+                               valid_until=today + timedelta(days=170), guardian1=True, guardian2=False, youth=True,
+                               method="in_person", today=today,
+                               scope={agencies["polis"].id: {"police"}, agencies["soc"].id: {"social_services"},
+                                      agencies["fritid"].id: {"leisure"}})
+            else:
+                close_case(actor=coordinator, case=case, reason="moved")
