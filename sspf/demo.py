@@ -100,24 +100,15 @@ DEMO_YOUTHS = (("Alex Demosson", 15, ("truancy", "criminal_peers")), ("Sam Exemp
                ("Kim Testberg", 16, ("substances", "risky_environment")))
 
 
-def _luhn(nine: str) -> int:
-    total = 0
-    for i, ch in enumerate(nine):
-        d = int(ch) * (2 - i % 2)
-        total += d - 9 if d > 9 else d
-    return (10 - total % 10) % 10
-
-
-def _demo_pnr(age: int, serial: int) -> str:
+def _demo_pnr(age: int, serial: int):
     """A well-formed personnummer with serial 9xx, the range test data conventionally uses."""
-    born = date.today().replace(month=1, day=15, year=date.today().year - age - 1)
-    nine = f"{born:%y%m%d}{serial:03d}"
-    return f"{born:%Y%m%d}{serial:03d}{_luhn(nine)}"
+    from sspf.cases.personnummer import make
+
+    return make(date.today().replace(month=1, day=15, year=date.today().year - age - 1), serial)
 
 
 def _seed_cases(districts: list[District], agencies: dict[str, Agency]) -> None:
     """In each of the first two districts: a new signal, an active case with consent, a closed case."""
-    from sspf.cases.personnummer import parse
     from sspf.cases.services import SignalInput, close_case, register_signal, triage_case
     from sspf.consent.services import record_consent
 
@@ -127,7 +118,7 @@ def _seed_cases(districts: list[District], agencies: dict[str, Agency]) -> None:
         school = auth_services.find_user(f"skola.{slug_name}")
         coordinator = auth_services.find_user(f"samordnare.{slug_name}")
         for y_index, (name, age, categories) in enumerate(DEMO_YOUTHS):
-            pnr = parse(_demo_pnr(age, 900 + d_index * 10 + y_index), today=today)
+            pnr = _demo_pnr(age, 900 + d_index * 10 + y_index)
             case, _created = register_signal(
                 actor=school, personnummer=pnr, name=name, district=district,
                 signal=SignalInput(today - timedelta(days=20 - y_index), categories,

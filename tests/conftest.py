@@ -51,6 +51,25 @@ def migrate_fresh(app: Flask) -> None:
         upgrade()
 
 
+def dedicated_database(backend: str, tmp_path: Path, name: str) -> str:
+    """A fresh database of its own, for tests that must really commit (other processes, pg_dump)."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / (name + '.db')}"
+    if not PG_URL:
+        missing("SSPF_TEST_DATABASE_URL is not set")
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    url = make_url(PG_URL)
+    database = f"{url.database}_{name}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{database}"'))
+    admin.dispose()
+    return url.set(database=database).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def backend(request) -> str:
     if request.param == "postgresql" and not PG_URL:

@@ -217,6 +217,12 @@ def age_on(pn: PersonalNumber, day: date) -> int:
     return day.year - born.year - (0 if _birthday_reached(born.month, born.day, day) else 1)
 
 
+def make(born: date, serial: int) -> PersonalNumber:
+    """A valid number for ``born`` and a three-digit ``serial`` (demo data, tests, fixtures)."""
+    nine = f"{born:%y%m%d}{serial:03d}"
+    return PersonalNumber(f"{born:%Y%m%d}{serial:03d}{_luhn_digit(nine)}")
+
+
 def _luhn_digit(nine: str) -> int:
     """The Luhn check digit of the nine digits ``YYMMDDNNN`` (weights 2, 1, 2, ... from the left)."""
     total = 0

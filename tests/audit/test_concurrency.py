@@ -7,11 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from audit.cli import main as verify_main
-from tests.conftest import PG_URL, build_app, migrate_fresh, missing
+from tests.conftest import build_app, dedicated_database, migrate_fresh
 
 WORKERS = 4
 EVENTS_PER_WORKER = 40
@@ -31,24 +29,9 @@ def _worker(url: str, instance: str, worker: int) -> None:
         db.engine.dispose()
 
 
-def _database_url(backend: str, tmp_path: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'concurrent.db'}"
-    if not PG_URL:
-        missing("SSPF_TEST_DATABASE_URL is not set")
-    url = make_url(PG_URL)
-    name = f"{url.database}_concurrency"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_concurrent_processes_build_one_gap_free_chain(backend, tmp_path):
-    url = _database_url(backend, tmp_path)
+    url = dedicated_database(backend, tmp_path, "concurrency")
     app = build_app(url, tmp_path)
     migrate_fresh(app)
     ctx = multiprocessing.get_context("fork")

@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from sspf.audit import AuditAction, record
@@ -23,23 +23,8 @@ from sspf.audit.sealing import commit_and_seal
 from sspf.crypto import blind_index_match
 from sspf.extensions import db
 from tests import factories
-from tests.conftest import PG_URL, build_app, migrate_fresh, missing
+from tests.conftest import build_app, dedicated_database, migrate_fresh, missing
 from tests.crypto.conftest import CryptoTestBase, Person
-
-
-def _database(backend: str, tmp_path: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'canary.db'}"
-    if not PG_URL:
-        missing("SSPF_TEST_DATABASE_URL is not set")
-    url = make_url(PG_URL)
-    name = f"{url.database}_canary"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def _dump(backend: str, url: str, tmp_path: Path) -> bytes:
@@ -55,7 +40,7 @@ def _dump(backend: str, url: str, tmp_path: Path) -> bytes:
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_markers_appear_nowhere_readable(backend, tmp_path, caplog):
-    url = _database(backend, tmp_path)
+    url = dedicated_database(backend, tmp_path, "canary")
     app = build_app(url, tmp_path)
     migrate_fresh(app)
     marker_name = f"Kanarie{secrets.token_hex(6)}"
