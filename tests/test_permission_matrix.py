@@ -45,6 +45,7 @@ MATRIX: dict[str, tuple[str, str, dict[str, int | str]]] = {
     "cases.search": ("POST", "/cases/search", CASE_ROLES_GET),
     "cases.new_case": ("GET", "/cases/new", CASE_ROLES_GET),
     "cases.show": ("GET", "/cases/{case_id}", CASE_ROLES_GET),
+    "cases.edit_youth": ("GET", "/cases/{case_id}/youth", CASE_ROLES_GET),
     "cases.triage": ("GET", "/cases/{case_id}/triage", COORDINATOR_GET),
     "cases.close": ("GET", "/cases/{case_id}/close", COORDINATOR_GET),
     "cases.protection": ("GET", "/cases/{case_id}/protection", COORDINATOR_GET),

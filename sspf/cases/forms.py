@@ -69,3 +69,12 @@ class ProtectionForm(BaseForm):
     protected_identity = BooleanField(_l("Den unge har skyddade personuppgifter"))
     guardian_protected = BooleanField(_l("En vårdnadshavare har skyddade personuppgifter"))
     named_users = MultiCheckboxField(_l("Får se uppgifterna (utöver dig)"))
+
+
+class YouthForm(BaseForm):
+    name = StringField(_l("Namn"), validators=[DataRequired(_REQUIRED), Length(max=120)])
+    address = StringField(_l("Adress"), validators=[Optional(), Length(max=200)])
+    guardian1_name = StringField(_l("Vårdnadshavare 1, namn"), validators=[Optional(), Length(max=120)])
+    guardian1_phone = StringField(_l("Vårdnadshavare 1, telefon"), validators=[Optional(), Length(max=30)])
+    guardian2_name = StringField(_l("Vårdnadshavare 2, namn"), validators=[Optional(), Length(max=120)])
+    guardian2_phone = StringField(_l("Vårdnadshavare 2, telefon"), validators=[Optional(), Length(max=30)])

@@ -168,3 +168,20 @@ def set_protection(*, actor: User, youth: Youth, protected_identity: bool, guard
     db.session.flush()
     record(AuditAction.PROTECTION_CHANGED, actor=actor, target_type="youth", target_id=youth.id,
            subject_ref=youth.ref, flagged=True, fields=["protected_identity", "guardian_protected", "named_users"])
+
+
+YOUTH_FIELDS = ("name", "address", "guardian1_name", "guardian1_phone", "guardian2_name", "guardian2_phone")
+
+
+def update_youth(*, actor: User, youth: Youth, values: dict[str, str | None]) -> list[str]:
+    """Change the youth's identity and guardian details (an allowlist); returns the changed field names."""
+    changed = []
+    for field in YOUTH_FIELDS:
+        if field in values and getattr(youth, field) != values[field]:
+            setattr(youth, field, values[field])
+            changed.append(field)
+    if changed:
+        db.session.flush()
+        record(AuditAction.YOUTH_UPDATED, actor=actor, target_type="youth", target_id=youth.id,
+               subject_ref=youth.ref, fields=changed, flagged=youth.protected_identity or youth.guardian_protected)
+    return changed

@@ -14,7 +14,7 @@ from sspf.access.rules import Actor, can_coordinate, can_disclose, can_log_conta
 from sspf.auth.models import User
 from sspf.auth.permissions import Permission, Role, require
 from sspf.cases import queries, services
-from sspf.cases.forms import CloseForm, EmergencyForm, ProtectionForm, SignalForm, TriageForm
+from sspf.cases.forms import CloseForm, EmergencyForm, ProtectionForm, SignalForm, TriageForm, YouthForm
 from sspf.cases.models import Case, CaseStatus
 from sspf.cases.services import SignalInput, TransitionError
 from sspf.catalogue import catalogue
@@ -118,7 +118,9 @@ def show(case_id: str):
         (["triage", "consents"] if access.full else [])
     queries.audit_read(_user(), case, access, fields)
     perms = {"coordinate": can_coordinate(actor, access), "contact": can_log_contact(actor, access)
-             and case.status != CaseStatus.CLOSED, "disclose": can_disclose(actor, access)}
+             and case.status != CaseStatus.CLOSED, "disclose": can_disclose(actor, access),
+             "edit_youth": access.full and access.via != "emergency" and access.identity_visible
+             and access.guardians_visible}
     agency_names = dict(db.session.execute(select(Agency.id, Agency.name)).all()) if access.full else {}
     return render_template("cases/show.html", case=case, access=access, detail=detail, perms=perms,
                            cat=catalogue(), today=date.today(), agency_names=agency_names)
@@ -191,6 +193,25 @@ def protection(case_id: str):
         flash(_("Skyddet är sparat."), "success")
         return redirect(url_for("cases.show", case_id=case.id))
     return render_template("cases/protection.html", case=case, form=form)
+
+
+@bp.route("/<case_id>/youth", methods=["GET", "POST"])
+@require(Permission.VIEW_CASES)
+def edit_youth(case_id: str):
+    """Identity and guardians: for the owner agency and the coordinator, and only if they may see them."""
+    case, access = _load(case_id)
+    if not (access.full and access.via != "emergency" and access.identity_visible and access.guardians_visible):
+        abort(403)
+    form = YouthForm(obj=case.youth)
+    if form.validate_on_submit():
+        values = {name: clean_text(getattr(form, name).data) for name in services.YOUTH_FIELDS}
+        if not values["name"]:
+            form.name.errors = [_("Fältet måste fyllas i.")]
+        else:
+            changed = services.update_youth(actor=_user(), youth=case.youth, values=values)
+            flash(_("Uppgifterna är sparade.") if changed else _("Inget ändrades."), "success")
+            return redirect(url_for("cases.show", case_id=case.id))
+    return render_template("cases/youth.html", case=case, form=form)
 
 
 @bp.route("/emergency", methods=["GET", "POST"])

@@ -110,3 +110,41 @@ def test_contact_logged_from_phone_form(client, org, session):
         "note": "Pratade med mamma", "visibility": "own_agency"})
     assert response.status_code == 302
     assert "Pratade med mamma" in client.get(f"/cases/{case_id}").get_data(as_text=True)
+
+
+def test_owner_edits_guardians_and_scanned_form_round_trips_encrypted(app, client, org, session):
+    factories.login(client, "skola.orm")
+    case_id = _case_id(_register(client, luhn_pnr(date(date.today().year - 15, 4, 4))))
+    response = factories.post_form(client, f"/cases/{case_id}/youth", data={
+        "name": "Testa Testsson", "address": "Storgatan 1", "guardian1_name": "Mamma Testsson",
+        "guardian1_phone": "070-1234567", "guardian2_name": "Pappa Testsson"})
+    assert response.status_code == 302
+    assert "Mamma Testsson" in client.get(f"/cases/{case_id}").get_data(as_text=True)
+
+    coordinator = app.test_client()
+    factories.login(coordinator, "samordnare.orm")
+    factories.post_form(coordinator, f"/cases/{case_id}/triage", data={"eligible": "yes"})
+    import io
+
+    pdf = b"%PDF-1.4 samtyckesblankett-MARKOR"
+    token = factories.csrf_token(coordinator.get(f"/cases/{case_id}/consent").get_data(as_text=True))
+    response = coordinator.post(f"/cases/{case_id}/consent", data={
+        "csrf_token": token, "signed_on": date.today().isoformat(),
+        "valid_until": (date.today() + timedelta(days=30)).isoformat(), "guardian1": "y", "youth": "y",
+        "method": "in_person", f"scope-{org.agencies['soc'].id}-social_services": "1",
+        "scan": (io.BytesIO(pdf), "blankett.pdf", "application/pdf")}, content_type="multipart/form-data")
+    assert response.status_code == 200  # two guardians are recorded, so both must sign
+    assert "vårdnadshavare 2" in response.get_data(as_text=True)
+    token = factories.csrf_token(response.get_data(as_text=True))
+    response = coordinator.post(f"/cases/{case_id}/consent", data={
+        "csrf_token": token, "signed_on": date.today().isoformat(),
+        "valid_until": (date.today() + timedelta(days=30)).isoformat(), "guardian1": "y", "guardian2": "y",
+        "youth": "y", "method": "in_person", f"scope-{org.agencies['soc'].id}-social_services": "1",
+        "scan": (io.BytesIO(pdf), "blankett.pdf", "application/pdf")}, content_type="multipart/form-data")
+    assert response.status_code == 302
+    page = coordinator.get(f"/cases/{case_id}").get_data(as_text=True)
+    link = re.search(r'href="(/cases/[^"]+/form)"', page).group(1)
+    download = coordinator.get(link)
+    assert download.data == pdf and download.mimetype == "application/pdf"
+    raw = session.connection().exec_driver_sql("SELECT scanned_form FROM consents").scalar_one()
+    assert b"MARKOR" not in bytes(raw)
