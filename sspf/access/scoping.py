@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 
-from sspf.access.rules import Actor, CaseFacts, Grant, today_of
+from sspf.access.rules import BASIC, Actor, CaseFacts, Grant, today_of
 from sspf.cases.models import Case, EmergencyAccess, ProtectedAccess
 from sspf.consent.models import Consent, ConsentScope, Disclosure
 from sspf.extensions import db
@@ -59,7 +59,8 @@ def case_facts(actor: Actor, case: Case, *, now: datetime) -> CaseFacts:
         select(Disclosure.categories).where(Disclosure.case_id == case.id, Disclosure.to_agency_id == actor.agency_id,
                                             Disclosure.valid_until >= today)
     ).scalars().all()
-    categories = {category for _agency, category in rows} | {c for cats in disclosures for c in cats}
+    # A disclosure grants identity (basic) besides its categories, as the SQL form counts any disclosure.
+    categories = {category for _agency, category in rows} | {c for cats in disclosures for c in (*cats, BASIC)}
     if categories:
         grants.append(Grant(actor.agency_id, frozenset(categories)))
     emergency_until, named = db.session.execute(

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sspf.audit import AuditAction, record
 from sspf.auth.models import User
 from sspf.cases.models import Case, CaseCounter, CaseStatus, EmergencyAccess, ProtectedAccess, Signal, Triage, Youth
-from sspf.cases.personnummer import PersonalNumber
+from sspf.cases.personnummer import PersonalNumber, age_on, parse
 from sspf.catalogue import catalogue
 from sspf.crypto import blind_index_match
 from sspf.db import utcnow
@@ -66,6 +66,10 @@ def _next_case_code(district: District, year: int) -> str:
 def register_signal(*, actor: User, personnummer: PersonalNumber, name: str, district: District,
                     signal: SignalInput) -> tuple[Case, bool]:
     """Record a concern. Reuses the youth and the open case if they exist; returns (case, created)."""
+    if not signal.categories or set(signal.categories) - catalogue().codes("concern_categories"):
+        raise TransitionError(_("Välj vad oron gäller från listan."))
+    if signal.raised_on > date.today() or signal.raised_on < personnummer.birth_date:
+        raise TransitionError(_("Datumet för oron är inte rimligt."))
     youth = find_youth(personnummer)
     if youth is None:
         youth = Youth(name=name, personnummer=personnummer.canonical, sex=personnummer.sex,
@@ -101,9 +105,11 @@ def triage_case(*, actor: User, case: Case, eligible: bool, risk_factors: Iterab
     if case.status != CaseStatus.SIGNAL:
         raise TransitionError(_("Ärendet är redan bedömt."))
     cat = catalogue()
-    age = today.year - case.youth.birth_year
-    if eligible and not (cat.age_min <= age <= cat.age_max + 1):
+    age = age_on(parse(case.youth.personnummer, today=today), today)
+    if eligible and not (cat.age_min <= age <= cat.age_max):
         raise TransitionError(_("Den unge är utanför åldersspannet %(a)d–%(b)d år.", a=cat.age_min, b=cat.age_max))
+    if set(risk_factors) - cat.codes("risk_factors") or set(protective_factors) - cat.codes("protective_factors"):
+        raise TransitionError(_("Okänd risk- eller skyddsfaktor."))
     db.session.add(Triage(case_id=case.id, decided_by_id=actor.id, eligible=eligible,
                           risk_factors=sorted(set(risk_factors)), protective_factors=sorted(set(protective_factors)),
                           note=note))

@@ -56,6 +56,8 @@ def record_consent(*, actor: User, case: Case, signed_on: date, valid_until: dat
     if valid_until > signed_on + timedelta(days=cat.consent_rule("max_validity_days")):
         raise ConsentError(_("Ett samtycke kan gälla högst %(n)d dagar.", n=cat.consent_rule("max_validity_days")),
                            "valid_until")
+    if signed_on < parse(case.youth.personnummer, today=today).birth_date:
+        raise ConsentError(_("Datumet ligger före den unges födelse."), "signed_on")
     if not (guardian1 or guardian2 or youth):
         raise ConsentError(_("Minst en person måste ha skrivit under."), "guardian1")
     need_g1, need_g2, need_youth = required_signatories(case, signed_on)
@@ -115,6 +117,8 @@ def record_disclosure(*, actor: User, case: Case, legal_basis: str, to_agency: A
                       assessment: str, valid_until: date, today: date) -> Disclosure:
     """A disclosure on another legal basis: the basis must exist in the catalogue and fit the parties."""
     cat = catalogue()
+    if case.status == CaseStatus.CLOSED:
+        raise ConsentError(_("Ärendet är avslutat."))
     basis = cat.entry("legal_bases", legal_basis)
     if basis is None:
         raise ConsentError(_("Okänd rättslig grund."), "legal_basis")

@@ -30,6 +30,10 @@ def log_contact(*, actor: User, case: Case, occurred_on: date, type: str, durati
         raise ContactError(_("Ärendet är avslutat."))
     if occurred_on > today:
         raise ContactError(_("En kontakt kan inte ha skett i framtiden."), "occurred_on")
+    if occurred_on.year < case.youth.birth_year:
+        raise ContactError(_("Datumet ligger före den unges födelse."), "occurred_on")
+    if visibility not in {v.value for v in Visibility}:
+        raise ContactError(_("Okänd synlighet."), "visibility")
     if type not in cat.codes("contact_types"):
         raise ContactError(_("Okänd kontakttyp."), "type")
     parties = sorted(set(parties))

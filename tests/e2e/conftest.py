@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from flask import Flask
 from werkzeug.serving import make_server
 
 from tests import factories
@@ -38,6 +39,8 @@ class Account:
 class LiveServer:
     url: str
     accounts: dict[str, Account] = field(default_factory=dict)
+    #: The served app, for tests that seed rows through the services (in its app context).
+    app: Flask | None = None
 
 
 @pytest.fixture(scope="session")
@@ -62,6 +65,14 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         # its choice on its own account, so neither changes what the other tests see.
         org.users["lockout"] = factories.make_user("sparras.orm", Role.FIELD_WORKER, org.agencies["school"], orm)
         org.users["language"] = factories.make_user("sprak.orm", Role.FIELD_WORKER, org.agencies["school"], orm)
+        # Case journeys: other agencies in the district (they see a case only as far as a consent
+        # covers them), and staff of the other district (whose cases must not exist for ORM's).
+        fis = [org.districts["FIS"]]
+        org.users["police"] = factories.make_user("polis.orm", Role.FIELD_WORKER, org.agencies["police"], orm)
+        org.users["soc"] = factories.make_user("soc.orm", Role.FIELD_WORKER, org.agencies["soc"], orm)
+        org.users["school_fis"] = factories.make_user("skola.fis", Role.FIELD_WORKER, org.agencies["school"], fis)
+        org.users["coordinator_fis"] = factories.make_user("samordnare.fis", Role.COORDINATOR,
+                                                           org.agencies["coord"], fis)
         db.session.commit()
         sealing.seal_pending()
         for key, user in org.users.items():
@@ -72,7 +83,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     thread = threading.Thread(target=server.serve_forever, name="sspf-e2e-server", daemon=True)
     thread.start()
     try:
-        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", accounts=accounts)
+        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", accounts=accounts, app=app)
     finally:
         server.shutdown()
         thread.join(timeout=5)
