@@ -40,7 +40,8 @@ def _expected(actor: str, state: str, route: str) -> int:
 
 def _build(org, session, state: str):
     today = date.today()
-    pnr = make(today.replace(year=today.year - 15) - timedelta(days=30 + STATES.index(state)), 100 + STATES.index(state))
+    n = STATES.index(state)
+    pnr = make(today.replace(year=today.year - 15) - timedelta(days=30 + n), 100 + n)
     case, _ = register_signal(actor=org.users["field_worker"], personnummer=pnr, name=f"Matris {state}",
                               district=org.districts["ORM"],
                               signal=SignalInput(today, ("truancy",), "Skolans anteckning", False, None, None))
