@@ -36,8 +36,8 @@ def main() -> int:
         h.prepare_sspf(env)
         results = []
         with h.Gunicorn("_harness:create_bare_app()", env, workers=workers, pythonpath=[h.BENCH_DIR]) as bare:
-            h.run_wrk("warm-up", bare.base_url + "/", duration=2, connections=args.connections)
-            results.append(h.median_result([h.run_wrk("bare", bare.base_url + "/", duration=args.duration,
+            h.run_wrk("warm-up", bare.base_url + "/bare", duration=2, connections=args.connections)
+            results.append(h.median_result([h.run_wrk("bare", bare.base_url + "/bare", duration=args.duration,
                                                       connections=args.connections, server_pgids=[bare.pgid])
                                             for _ in range(args.runs)]))
         before = _events(url)
