@@ -28,6 +28,7 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 
 bench: $(VENV)/.dev
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 translations: $(VENV)/.dev
