@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 
 from sspf.audit import chain
 from sspf.audit.models import AuditChainHead, AuditEvent, AuditPending, AuditSeal
@@ -109,8 +109,8 @@ def _state() -> AuditState:
     return current_app.extensions["sspf_audit"]
 
 
-def event_dict(event: AuditEvent, seq: int) -> dict:
-    """The chain's view of a database row: the only mapping between the two."""
+def event_dict(event, seq: int) -> dict:
+    """The chain's view of a database row (an ``AuditEvent`` or a row of its table): the only mapping."""
     return chain.build_event(
         seq=seq, event_id=event.event_id, at=event.at, action=event.action, outcome=event.outcome,
         actor_id=event.actor_id, actor_agency=event.actor_agency, actor_role=event.actor_role,
@@ -150,16 +150,19 @@ def seal_pending(*, wait: bool = False) -> int:
         if head is None:
             db.session.rollback()
             break
-        pending = db.session.scalars(
-            select(AuditEvent).join(AuditPending, AuditPending.event_pk == AuditEvent.id)
-            .order_by(AuditEvent.id).limit(BATCH)
+        events = AuditEvent.__table__
+        pending = db.session.execute(
+            select(events).join(AuditPending.__table__, AuditPending.event_pk == events.c.id)
+            .order_by(events.c.id).limit(BATCH)
         ).all()
         seq, prev = head.seq, chain.mac_from_hex(head.mac)
+        seals = []
         for event in pending:
             seq += 1
             _canonical, prev = chain.seal_event(state.key.hmac_key, prev, event_dict(event, seq))
-            db.session.add(AuditSeal(seq=seq, event_pk=event.id, mac=prev.hex()))
+            seals.append({"seq": seq, "event_pk": event.id, "mac": prev.hex(), "sealed_at": utcnow()})
         if pending:
+            db.session.execute(insert(AuditSeal), seals)
             db.session.execute(delete(AuditPending).where(AuditPending.event_pk.in_([e.id for e in pending])))
         head.seq, head.mac = seq, prev.hex()
         db.session.commit()

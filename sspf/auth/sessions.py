@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from flask import current_app, g, request, session
 from flask_login import login_user, logout_user
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from sspf.audit import AuditAction, record
 from sspf.auth.models import User, UserSession
@@ -69,7 +70,13 @@ def pending_session() -> UserSession | None:
     token = session.get(SESSION_KEY)
     row = None
     if token:
-        row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+        # One query for the session, its user, agency, districts and second factor: this runs on
+        # every authenticated request, so it must not become four round trips.
+        user_path = joinedload(UserSession.user)
+        row = db.session.scalars(
+            select(UserSession).where(UserSession.token_hash == _hash(token))
+            .options(user_path.joinedload(User.districts), user_path.joinedload(User.mfa))
+        ).unique().first()
         if row is not None and not _is_live(row):
             row = None
     g.user_session = row

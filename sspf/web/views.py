@@ -20,10 +20,11 @@ bp = Blueprint("web", __name__)
 def index():
     """Start page: who you are, where you work, and what you may use (the navigation is role-aware)."""
     user = current_user._get_current_object()
-    previous = db.session.scalars(
-        select(UserSession).where(UserSession.user_id == user.id).order_by(UserSession.created_at.desc()).limit(2)
-    ).all()
-    last_login = previous[1] if len(previous) > 1 else None
+    previous = db.session.execute(
+        select(UserSession.created_at, UserSession.client_addr).where(UserSession.user_id == user.id)
+        .order_by(UserSession.created_at.desc()).offset(1).limit(1)
+    ).first()
+    last_login = previous
     desk = None
     if role_has(user.role, Permission.COORDINATE):
         from sspf.cases.queries import coordinator_desk
