@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import g, has_request_context, request
-from sqlalchemy import insert
 from flask_login import current_user
+from sqlalchemy import insert
 
 from sspf.audit.actions import AuditAction, Outcome
 from sspf.audit.models import AuditEvent, AuditPending
