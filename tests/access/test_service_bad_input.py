@@ -99,7 +99,7 @@ CONSENT_REFUSALS = {
 def test_record_consent_refuses(world, name):
     case = world.open_case()
     overrides, field = CONSENT_REFUSALS[name]
-    refused(ConsentError, consent_call(world, case, **overrides(world)), case=case, field=field)
+    assert refused(ConsentError, consent_call(world, case, **overrides(world)), case=case, field=field)
     assert case.status == "triaged"
 
 
@@ -113,17 +113,17 @@ def test_record_consent_accepts_the_boundaries(world):
 
 def test_record_consent_refuses_untriaged_and_closed_cases(world):
     signal = world.signal()
-    refused(ConsentError, consent_call(world, signal), case=signal)
+    assert refused(ConsentError, consent_call(world, signal), case=signal)
     closed = world.open_case()
     world.close(closed, "moved")
-    refused(ConsentError, consent_call(world, closed), case=closed)
+    assert refused(ConsentError, consent_call(world, closed), case=closed)
 
 
 def test_record_consent_refuses_a_signature_before_the_youth_was_born(world):
     case = world.open_case()
     born = date(int(case.youth.personnummer[:4]), int(case.youth.personnummer[4:6]), int(case.youth.personnummer[6:8]))
     signed = born - timedelta(days=10)
-    refused(ConsentError, consent_call(world, case, signed_on=signed, valid_until=signed + timedelta(days=30)),
+    assert refused(ConsentError, consent_call(world, case, signed_on=signed, valid_until=signed + timedelta(days=30)),
             case=case)
 
 
@@ -134,7 +134,7 @@ def test_withdrawing_twice_is_refused(world):
     consent = world.consent(case, {"police": {"police"}})
     world.withdraw(case, consent, who="youth")
     first = (consent.withdrawn_at, consent.withdrawn_by, consent.withdrawal_recorded_by_id)
-    refused(ConsentError, lambda: withdraw_consent(actor=world.user("coordinator_both"), case=case, consent=consent,
+    assert refused(ConsentError, lambda: withdraw_consent(actor=world.user("coordinator_both"), case=case, consent=consent,
                                                    by="guardian1"), case=case)
     assert (consent.withdrawn_at, consent.withdrawn_by, consent.withdrawal_recorded_by_id) == first
 
@@ -146,7 +146,7 @@ def test_withdrawing_a_consent_of_another_case_is_refused(world):
     theirs.flagged_for_meeting = False
     db.session.flush()
     state = case_state(theirs)
-    refused(ConsentError, lambda: withdraw_consent(actor=world.user("coordinator"), case=mine, consent=their_consent,
+    assert refused(ConsentError, lambda: withdraw_consent(actor=world.user("coordinator"), case=mine, consent=their_consent,
                                                    by="guardian1"), case=mine)
     assert their_consent.withdrawn_at is None and case_state(theirs) == state
 
@@ -154,7 +154,7 @@ def test_withdrawing_a_consent_of_another_case_is_refused(world):
 def test_withdrawal_needs_to_know_who_withdrew(world):
     case = world.open_case()
     consent = world.consent(case, {"police": {"police"}})
-    refused(ConsentError, lambda: withdraw_consent(actor=world.user("coordinator"), case=case, consent=consent,
+    assert refused(ConsentError, lambda: withdraw_consent(actor=world.user("coordinator"), case=case, consent=consent,
                                                    by="the neighbour"), case=case, field="by")
     assert consent.withdrawn_at is None
 
@@ -182,12 +182,12 @@ def test_record_disclosure_refuses(world, name):
     kwargs = dict(to="police", categories={"social_services"}, basis="osl_10_18a", valid_until=14)
     kwargs.update(overrides)
     kwargs["valid_until"] = world.today + timedelta(days=kwargs["valid_until"])
-    refused(ConsentError, lambda: world.disclose(case, by=by, **kwargs), case=case, field=field)
+    assert refused(ConsentError, lambda: world.disclose(case, by=by, **kwargs), case=case, field=field)
 
 
 def test_osl_10_18a_has_an_age_limit(world):
     old = world.signal("soc_orm", age=21)  # a signal only: triage would refuse the age band
-    refused(ConsentError, lambda: world.disclose(old, by="soc_orm", to="police", categories={"social_services"},
+    assert refused(ConsentError, lambda: world.disclose(old, by="soc_orm", to="police", categories={"social_services"},
                                                  basis="osl_10_18a"), case=old, field="legal_basis")
     # Positive controls: 20 is under 21, and the same basis and parties work for a youth of 15.
     for age in (20, 15):
@@ -223,7 +223,7 @@ def contact_call(world: Cases, case: Case, **overrides) -> Callable[[], Contact]
 def test_log_contact_refuses(world, name):
     case = world.open_case()
     overrides, field = CONTACT_REFUSALS[name]
-    refused(ContactError, contact_call(world, case, **overrides(world)), case=case, field=field)
+    assert refused(ContactError, contact_call(world, case, **overrides(world)), case=case, field=field)
 
 
 def test_log_contact_accepts_the_longest_note_and_refuses_a_closed_case(world):
@@ -231,12 +231,12 @@ def test_log_contact_accepts_the_longest_note_and_refuses_a_closed_case(world):
     contact = contact_call(world, case, note="x" * MAX_NOTE, duration_minutes=24 * 60)()
     assert contact.note == "x" * MAX_NOTE and contact.category == "school"
     world.close(case)
-    refused(ContactError, contact_call(world, case), case=case)
+    assert refused(ContactError, contact_call(world, case), case=case)
 
 
 def test_log_contact_refuses_an_unknown_visibility_with_its_own_error(world):
     case = world.open_case()
-    refused(ContactError, contact_call(world, case, visibility="everyone"), case=case)
+    assert refused(ContactError, contact_call(world, case, visibility="everyone"), case=case)
 
 
 # --- triage and closure ----------------------------------------------------------------------
@@ -248,18 +248,18 @@ def triage_call(world: Cases, case: Case, *, eligible: bool = True, today: date 
 
 def test_triage_of_a_triaged_case_is_refused(world):
     case = world.open_case()
-    refused(TransitionError, triage_call(world, case), case=case)
-    refused(TransitionError, triage_call(world, case, eligible=False), case=case)
+    assert refused(TransitionError, triage_call(world, case), case=case)
+    assert refused(TransitionError, triage_call(world, case, eligible=False), case=case)
     closed = world.triage(world.signal(), eligible=False)
     assert (closed.status, closed.closure_reason) == ("closed", "not_eligible")
-    refused(TransitionError, triage_call(world, closed), case=closed)
+    assert refused(TransitionError, triage_call(world, closed), case=closed)
 
 
 def test_triage_refuses_a_youth_outside_the_age_band(world):
     adult = world.signal(age=25)
-    refused(TransitionError, triage_call(world, adult), case=adult)
+    assert refused(TransitionError, triage_call(world, adult), case=adult)
     young = world.signal(age=9)
-    refused(TransitionError, triage_call(world, young), case=young)
+    assert refused(TransitionError, triage_call(world, young), case=young)
     # Positive control: the same adult may be assessed as not eligible, which closes the case.
     triage_call(world, adult, eligible=False)()
     assert adult.status == "closed"
@@ -279,15 +279,15 @@ def test_triage_accepts_the_ends_of_the_age_band(world, born):
 @pytest.mark.parametrize("born", [date(2007, 1, 1), date(2014, 12, 31)], ids=["19 since January", "11 until December"])
 def test_triage_refuses_the_year_either_side_of_the_age_band(world, born):
     case = world.signal(number=personnummer(born, 123))
-    refused(TransitionError, triage_call(world, case, today=DAY), case=case)
+    assert refused(TransitionError, triage_call(world, case, today=DAY), case=case)
 
 
 def test_closing_twice_or_for_an_unknown_reason_is_refused(world):
     case = world.open_case()
-    refused(TransitionError, lambda: close_case(actor=world.user("coordinator"), case=case, reason="bored"),
+    assert refused(TransitionError, lambda: close_case(actor=world.user("coordinator"), case=case, reason="bored"),
             case=case)
     assert case.status == "triaged"
     world.close(case, "goals_met")
-    refused(TransitionError, lambda: close_case(actor=world.user("coordinator"), case=case, reason="moved"),
+    assert refused(TransitionError, lambda: close_case(actor=world.user("coordinator"), case=case, reason="moved"),
             case=case)
     assert case.closure_reason == "goals_met"

@@ -117,7 +117,7 @@ def test_runs_of_deletions(kit):
                 lines = kit.lines[: seq - 1] + kit.lines[seq - 1 + length:]
                 yield f"delete {length} from seq {seq}", lines, seq, Kind.DELETED
 
-    judge_all(kit, cases())
+    assert judge_all(kit, cases()) == 18
 
 
 def test_every_forged_insertion(kit, make_event):
@@ -173,7 +173,7 @@ def test_events_moved_far(kit):
             lines.insert(dst - 1, lines.pop(src - 1))
             yield f"move seq {src} to position {dst}", lines, min(src, dst), Kind.REORDERED
 
-    judge_all(kit, cases())
+    assert judge_all(kit, cases()) == 4
 
 
 def test_every_tail_truncation(kit):
