@@ -134,8 +134,8 @@ def test_withdrawing_twice_is_refused(world):
     consent = world.consent(case, {"police": {"police"}})
     world.withdraw(case, consent, who="youth")
     first = (consent.withdrawn_at, consent.withdrawn_by, consent.withdrawal_recorded_by_id)
-    assert refused(ConsentError, lambda: withdraw_consent(actor=world.user("coordinator_both"), case=case, consent=consent,
-                                                   by="guardian1"), case=case)
+    assert refused(ConsentError, lambda: withdraw_consent(actor=world.user("coordinator_both"), case=case,
+                                                          consent=consent, by="guardian1"), case=case)
     assert (consent.withdrawn_at, consent.withdrawn_by, consent.withdrawal_recorded_by_id) == first
 
 
@@ -146,8 +146,8 @@ def test_withdrawing_a_consent_of_another_case_is_refused(world):
     theirs.flagged_for_meeting = False
     db.session.flush()
     state = case_state(theirs)
-    assert refused(ConsentError, lambda: withdraw_consent(actor=world.user("coordinator"), case=mine, consent=their_consent,
-                                                   by="guardian1"), case=mine)
+    assert refused(ConsentError, lambda: withdraw_consent(actor=world.user("coordinator"), case=mine,
+                                                          consent=their_consent, by="guardian1"), case=mine)
     assert their_consent.withdrawn_at is None and case_state(theirs) == state
 
 
