@@ -39,7 +39,7 @@ class Sealer:
     """
 
     PERIOD = 10.0
-    GATHER = 0.02  # let events of concurrent requests join the same sealing transaction
+    GATHER = 0.25  # let the events of a quarter second of requests share one sealing transaction
 
     def __init__(self, app: Flask) -> None:
         self.app = app
