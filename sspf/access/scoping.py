@@ -38,10 +38,10 @@ def visible_cases(actor: Actor, *, now: datetime) -> ColumnElement[bool]:
     conditions = [Case.registering_agency_id == actor.agency_id, consented, disclosed]
     clause = and_(in_district, or_(*conditions))
     if actor.is_coordinator:
-        emergency = exists(
-            select(EmergencyAccess.id).where(EmergencyAccess.case_id == Case.id,
-                                             EmergencyAccess.user_id == actor.user_id,
-                                             EmergencyAccess.expires_at > now)
+        # IN, not a correlated EXISTS: the user's few grants are found once, not once per case.
+        emergency = Case.id.in_(
+            select(EmergencyAccess.case_id).where(EmergencyAccess.user_id == actor.user_id,
+                                                  EmergencyAccess.expires_at > now)
         )
         clause = or_(in_district, emergency)
     return clause

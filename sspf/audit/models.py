@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sspf.db import Base, utcnow
@@ -19,6 +19,8 @@ from sspf.db import Base, utcnow
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"
+    #: "Who has read this case" on the case page, which must not slow down as the trail grows.
+    __table_args__ = (Index("ix_audit_events_target", "target_type", "target_id", "action"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[uuid.UUID] = mapped_column(unique=True, default=uuid.uuid4)

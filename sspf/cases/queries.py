@@ -24,6 +24,8 @@ from sspf.extensions import db
 
 log = logging.getLogger("sspf.access")
 PER_PAGE = 50
+#: The case page shows the latest contacts; the log itself keeps them all.
+CONTACTS_SHOWN = 100
 
 
 def _categories() -> frozenset[str]:
@@ -74,7 +76,7 @@ def list_cases_for(user: User, *, now: datetime, status: str | None = None, pers
         where.append(Case.youth_id.in_(select(Youth.id).where(
             blind_index_match(Youth.personnummer_bidx, personnummer))))
     total = db.session.scalar(select(func.count()).select_from(Case).where(*where)) or 0
-    rows = list(db.session.scalars(select(Case).where(*where).order_by(Case.created_at.desc(), Case.id)
+    rows = list(db.session.scalars(select(Case).where(*where).order_by(Case.created_at.desc(), Case.id.desc())
                                    .offset((page - 1) * PER_PAGE).limit(PER_PAGE)))
     if rows:
         record(AuditAction.CASE_LISTED, actor=user, target_type="case_list", fields=["name", "code", "status"],
@@ -108,7 +110,7 @@ def case_detail(user: User, case: Case, access: CaseAccess) -> CaseDetail:
                                               .order_by(Disclosure.disclosed_at.desc())))
     contacts = list(db.session.scalars(
         select(Contact).where(Contact.case_id == case.id, visible_contacts(actor, access))
-        .order_by(Contact.occurred_on.desc(), Contact.created_at.desc()).limit(200)))
+        .order_by(Contact.occurred_on.desc(), Contact.created_at.desc()).limit(CONTACTS_SHOWN)))
     readers: list[tuple[str, datetime]] = []
     if access.via in {"coordinator", "emergency"}:
         readers = [(name, at) for name, at in db.session.execute(
