@@ -55,6 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _harness as h  # noqa: E402
 import gen_cases  # noqa: E402
+
 from sspf.cases.queries import CONTACTS_SHOWN  # noqa: E402
 
 COORDINATOR = "samordnare.orminge"
