@@ -49,6 +49,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _harness as h  # noqa: E402
 
+from sspf.cases.personnummer import make as make_personnummer  # noqa: E402
+
 DEFAULT_DATABASE = "sspf_bench_cases"
 STATE_DIR = h.BENCH_DIR / "out" / "cases"
 MARKER = "generated.json"
@@ -170,14 +172,6 @@ def load_generated(database: str = DEFAULT_DATABASE, *, check_rows: bool = True)
 
 # --------------------------------------------------------------------------------------------
 # The data
-
-
-def luhn_digit(nine: str) -> int:
-    total = 0
-    for index, char in enumerate(nine):
-        product = int(char) * (2 if index % 2 == 0 else 1)
-        total += product - 9 if product > 9 else product
-    return (10 - total % 10) % 10
 
 
 def at_time(day: date, rng: random.Random) -> datetime:
@@ -324,8 +318,7 @@ class Generator:
                 age = rng.randint(12, 18)
                 born = today - timedelta(days=age * 365 + rng.randrange(30, 330))
                 while True:
-                    head = f"{born:%Y%m%d}{rng.randrange(1000):03d}"
-                    pnr = head + str(luhn_digit(head[2:]))
+                    pnr = make_personnummer(born, rng.randrange(1000)).canonical
                     if pnr not in numbers:
                         numbers.add(pnr)
                         break

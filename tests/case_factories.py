@@ -31,7 +31,7 @@ from sspf.auth.models import User
 from sspf.auth.permissions import Role
 from sspf.cases import services as case_services
 from sspf.cases.models import Case, EmergencyAccess
-from sspf.cases.personnummer import PersonalNumber
+from sspf.cases.personnummer import PersonalNumber, make
 from sspf.catalogue import catalogue
 from sspf.consent import services as consent_services
 from sspf.consent.models import Consent, ConsentScope, Disclosure
@@ -68,18 +68,8 @@ DISTRICT_COORDINATOR = {"ORM": "coordinator", "FIS": "coordinator_fis"}
 _serials = itertools.count()
 
 
-def luhn_digit(nine: str) -> int:
-    """Skatteverket's check digit of ``YYMMDDNNN`` (weights 2, 1, 2, ... from the left)."""
-    total = 0
-    for index, char in enumerate(nine):
-        product = int(char) * (2 if index % 2 == 0 else 1)
-        total += product - 9 if product > 9 else product
-    return (10 - total % 10) % 10
-
-
 def personnummer(born: date, serial: int) -> PersonalNumber:
-    head = f"{born:%Y%m%d}{serial:03d}"
-    return PersonalNumber(head + str(luhn_digit(head[2:])))
+    return make(born, serial)
 
 
 def years_before(day: date, years: int) -> date:
