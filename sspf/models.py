@@ -6,9 +6,10 @@ from sspf.cases.models import Case, CaseCounter, EmergencyAccess, ProtectedAcces
 from sspf.consent.models import Consent, ConsentScope, Disclosure
 from sspf.contacts.models import Contact
 from sspf.org.models import Agency, District
+from sspf.plans.models import Action, Goal, Plan, PlanChange
 
 __all__ = [
-    "Agency", "AuditChainHead", "AuditEvent", "AuditPending", "AuditSeal", "Case", "CaseCounter", "Consent",
-    "ConsentScope", "Contact", "Disclosure", "District", "EmergencyAccess", "MfaCredential", "ProtectedAccess",
-    "RecoveryCode", "Signal", "Triage", "User", "UserSession", "Youth",
+    "Action", "Agency", "AuditChainHead", "AuditEvent", "AuditPending", "AuditSeal", "Case", "CaseCounter", "Consent",
+    "ConsentScope", "Contact", "Disclosure", "District", "EmergencyAccess", "Goal", "MfaCredential", "Plan",
+    "PlanChange", "ProtectedAccess", "RecoveryCode", "Signal", "Triage", "User", "UserSession", "Youth",
 ]

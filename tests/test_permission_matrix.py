@@ -56,6 +56,14 @@ MATRIX: dict[str, tuple[str, str, dict[str, int | str]]] = {
                                                                                     "coordinator": 404}),
     "consent.new_disclosure": ("GET", "/cases/{case_id}/disclosures/new", CASE_ROLES_GET),
     "contacts.new_contact": ("GET", "/cases/{case_id}/contacts/new", CASE_ROLES_GET),
+    "plans.show": ("GET", "/cases/{case_id}/plan", CASE_ROLES_GET),
+    "plans.tasks": ("GET", "/tasks", CASE_ROLES_GET),
+    "plans.update": ("POST", "/cases/{case_id}/plan", {**COORDINATOR_GET, "coordinator": 302}),
+    "plans.add_goal": ("POST", "/cases/{case_id}/plan/goals", {**COORDINATOR_GET, "coordinator": 400}),
+    "plans.goal_status": ("POST", "/cases/{case_id}/plan/goals/{goal_id}", {**COORDINATOR_GET, "coordinator": 400}),
+    "plans.add_action": ("POST", "/cases/{case_id}/plan/actions", {**COORDINATOR_GET, "coordinator": 400}),
+    "plans.action_status": ("POST", "/cases/{case_id}/plan/actions/{action_id}",
+                            {**COORDINATOR_GET, "coordinator": 400}),  # school registered it; the action is police's
 }
 
 
@@ -79,8 +87,13 @@ def _school_case(org) -> dict:
     consent = record_consent(actor=org.users["coordinator"], case=case, signed_on=today,
                              valid_until=today + timedelta(days=30), guardian1=True, guardian2=False, youth=True,
                              method="in_person", scope={org.agencies["police"].id: {"police"}}, today=today)
+    from sspf.plans.services import action_add, goal_add
+
+    goal = goal_add(actor=org.users["coordinator"], case=case, text="Mål")
+    action = action_add(actor=org.users["coordinator"], case=case, text="Åtgärd", owner_agency=org.agencies["police"],
+                        owner_user=None, deadline=today, today=today, allowed_agency_ids={org.agencies["police"].id})
     db.session.commit()
-    return {"case_id": case.id, "consent_id": consent.id}
+    return {"case_id": case.id, "consent_id": consent.id, "goal_id": goal.id, "action_id": action.id}
 
 
 def test_every_route_is_classified(app):

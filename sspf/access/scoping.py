@@ -85,3 +85,17 @@ def get_case_id(value: str) -> uuid.UUID | None:
         return uuid.UUID(value)
     except (ValueError, TypeError):
         return None
+
+
+def sharing_agencies(case: Case, *, now: datetime) -> set[int]:
+    """Agencies that may own work in the case: the registering agency, the coordination function,
+    and every agency an active consent or disclosure covers. An action can only be given to these."""
+    from sspf.org.models import Agency, AgencyKind
+
+    today = today_of(now)
+    consented = select(ConsentScope.agency_id).join(Consent, Consent.id == ConsentScope.consent_id).where(
+        Consent.case_id == case.id, _consent_active(today))
+    disclosed = select(Disclosure.to_agency_id).where(Disclosure.case_id == case.id, Disclosure.valid_until >= today)
+    coordination = select(Agency.id).where(Agency.kind == AgencyKind.COORDINATION)
+    ids = set(db.session.scalars(consented.union(disclosed, coordination)))
+    return ids | {case.registering_agency_id}

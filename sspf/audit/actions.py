@@ -48,5 +48,8 @@ class AuditAction(enum.StrEnum):
     CONSENT_FORM_READ = "consent.form_read"
     DISCLOSURE_RECORDED = "disclosure.recorded"
     CONTACT_LOGGED = "contact.logged"
+    PLAN_CHANGED = "plan.changed"
+    PLAN_READ = "plan.read"
+    TASKS_LISTED = "plan.tasks_listed"
     AUDIT_EXPORTED = "audit.exported"
     KEYS_CHANGED = "crypto.keys.changed"

@@ -1,0 +1,1 @@
+"""The individual plan (åtagandeplan): mapping, goals, actions with owners and deadlines, history."""
