@@ -133,5 +133,20 @@ def _seed_cases(districts: list[District], agencies: dict[str, Agency]) -> None:
                                method="in_person", today=today,
                                scope={agencies["polis"].id: {"police"}, agencies["soc"].id: {"social_services"},
                                       agencies["fritid"].id: {"leisure"}})
+                _seed_plan(case, coordinator, agencies, slug_name, today)
             else:
                 close_case(actor=coordinator, case=case, reason="moved")
+
+
+def _seed_plan(case, coordinator, agencies: dict[str, Agency], slug_name: str, today: date) -> None:
+    from sspf.plans.services import action_add, goal_add, plan_update
+
+    allowed = {agencies[key].id for key in ("polis", "soc", "fritid", "skola", "samordnare")}
+    goal_add(actor=coordinator, case=case, text="Närvaro i skolan minst 90 % (demo)")
+    for key, text, days in (("fritid", "Prova på boxning på fritidsgården (demo)", 7),
+                            ("polis", "Orosamtal med vårdnadshavare (demo)", 3)):
+        action_add(actor=coordinator, case=case, text=text, owner_agency=agencies[key],
+                   owner_user=auth_services.find_user(f"{key}.{slug_name}"),
+                   deadline=today + timedelta(days=days), today=today, allowed_agency_ids=allowed)
+    plan_update(actor=coordinator, case=case, guardians_informed_on=today, next_review_on=today + timedelta(days=28),
+                mapping={"strengths": "Gillar idrott och har en trygg vuxen i skolan (demo)"}, today=today)
