@@ -29,6 +29,17 @@ bp = Blueprint("plans", __name__)
 GOAL_LABELS = {GoalStatus.NOT_STARTED: _l("Ej påbörjat"), GoalStatus.IN_PROGRESS: _l("Pågår"),
                GoalStatus.REACHED: _l("Uppnått"), GoalStatus.NOT_REACHED: _l("Ej uppnått")}
 ACTION_LABELS = {ActionStatus.OPEN: _l("Öppen"), ActionStatus.DONE: _l("Klar"), ActionStatus.CANCELLED: _l("Struken")}
+#: The history in words: (entity, change) and field names as a reader of the plan says them.
+HISTORY_LABELS = {
+    ("plan", "updated"): _l("ändrade planen"), ("goal", "added"): _l("lade till ett mål"),
+    ("goal", "status"): _l("ändrade status på ett mål"), ("action", "added"): _l("lade till en åtgärd"),
+    ("action", "status"): _l("ändrade status på en åtgärd"),
+}
+FIELD_LABELS = {
+    "guardians_informed_on": _l("vårdnadshavare informerade"), "next_review_on": _l("nästa uppföljning"),
+    "mapping_school": _l("skola"), "mapping_leisure": _l("fritid"), "mapping_friends": _l("kamrater"),
+    "mapping_family": _l("familj"), "mapping_strengths": _l("styrkor"),
+}
 
 
 def _user() -> User:
@@ -83,7 +94,8 @@ def _render(case, access, *, plan_form=None, goal_form=None, action_form=None, s
         "plans/show.html", case=case, access=access, view=view, coordinate=coordinate,
         plan_form=plan_form, goal_form=goal_form or GoalForm(prefix="goal"),
         action_form=action_form or _action_form(case), status_form=StatusForm(), goal_labels=GOAL_LABELS,
-        action_labels=ACTION_LABELS, today=date.today(), agency_id=_user().agency_id), status
+        action_labels=ACTION_LABELS, history_labels=HISTORY_LABELS, field_labels=FIELD_LABELS, today=date.today(),
+        agency_id=_user().agency_id), status
 
 
 @bp.route("/cases/<case_id>/plan")
