@@ -54,6 +54,7 @@ from sspf.audit.keys import (  # noqa: F401  (re-exported: the chain's users loa
     load_public_key,
     load_signing_key,
 )
+from sspf.fsutil import fsync_dir
 
 MAC_SIZE = 32
 #: ``prev_mac`` of the event with seq 1.
@@ -438,14 +439,6 @@ def write_checkpoint(directory: str | os.PathLike[str], checkpoint: Mapping[str,
                 raise CheckpointConflictError(f"a different checkpoint already exists: {target.name}") from None
     finally:
         os.unlink(tmp_name)
-    _fsync_dir(Path(directory))
+    fsync_dir(Path(directory))
     return target
 
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the new directory entry durable (a crash must not lose a checkpoint)."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sspf.crypto.errors import KeyringError
 from sspf.crypto.keyring import Keyring, generate_keyring
+from sspf.fsutil import fsync_dir
 
 logger = logging.getLogger("sspf.crypto")
 
@@ -54,13 +55,6 @@ def _write_new_file(directory: Path, text: str) -> Path:
     return Path(tmp)
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
 
 def write_keyring_file(path: str | os.PathLike[str], keyring: Keyring) -> None:
     """Replace the keyring file atomically (temp file + rename), mode 0600."""
@@ -71,7 +65,7 @@ def write_keyring_file(path: str | os.PathLike[str], keyring: Keyring) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def create_keyring_file(path: str | os.PathLike[str]) -> Keyring:
@@ -89,7 +83,7 @@ def create_keyring_file(path: str | os.PathLike[str]) -> Keyring:
         raise KeyringError(f"keyring file {path} already exists; refusing to overwrite it") from None
     finally:
         tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return keyring
 
 
