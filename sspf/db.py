@@ -26,6 +26,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def parse_uuid(value: object) -> uuid.UUID | None:
+    """An id from a URL or a form, or None if it is not one: callers answer 404, as for a missing row."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored as UTC and always returned timezone-aware.
 

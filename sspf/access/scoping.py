@@ -6,7 +6,6 @@ in ``sspf.access`` and ``tests/access`` compares them on every combination they 
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
@@ -79,12 +78,6 @@ def case_facts(actor: Actor, case: Case, *, now: datetime) -> CaseFacts:
         grants=tuple(grants), emergency_until=emergency_until, named_for_protected=bool(named),
     )
 
-
-def get_case_id(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except (ValueError, TypeError):
-        return None
 
 
 def sharing_agencies(case: Case, *, now: datetime) -> set[int]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,6 +11,7 @@ from sspf.auth import services
 from sspf.auth.forms import EmptyForm, NewUserForm, ResetPasswordForm, UserForm
 from sspf.auth.models import User
 from sspf.auth.permissions import ROLE_LABELS, Permission, Role, require
+from sspf.db import parse_uuid
 from sspf.extensions import db
 from sspf.org.models import Agency
 from sspf.org.queries import all_agencies, all_districts, districts_by_ids
@@ -21,11 +20,8 @@ bp = Blueprint("users", __name__, url_prefix="/admin/users")
 
 
 def _get_user(user_id: str) -> User:
-    try:
-        uid = uuid.UUID(user_id)
-    except ValueError:
-        abort(404)
-    user = db.session.get(User, uid)
+    uid = parse_uuid(user_id)
+    user = db.session.get(User, uid) if uid else None
     if user is None:
         abort(404)
     return user

@@ -8,23 +8,22 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Reg
 
 from sspf.auth.passwords import MAX_LENGTH, password_problems
 from sspf.auth.permissions import ROLE_LABELS, Role
-from sspf.web.forms import BaseForm
+from sspf.web.forms import REQUIRED, BaseForm
 
-_REQUIRED = _l("Fältet måste fyllas i.")
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,63}$"
 
 
 class LoginForm(BaseForm):
-    username = StringField(_l("Användarnamn"), validators=[DataRequired(_REQUIRED), Length(max=64)])
-    password = PasswordField(_l("Lösenord"), validators=[DataRequired(_REQUIRED), Length(max=MAX_LENGTH)])
+    username = StringField(_l("Användarnamn"), validators=[DataRequired(REQUIRED), Length(max=64)])
+    password = PasswordField(_l("Lösenord"), validators=[DataRequired(REQUIRED), Length(max=MAX_LENGTH)])
 
 
 class MfaForm(BaseForm):
-    code = StringField(_l("Engångskod"), validators=[DataRequired(_REQUIRED), Length(max=32)])
+    code = StringField(_l("Engångskod"), validators=[DataRequired(REQUIRED), Length(max=32)])
 
 
 class MfaEnrolForm(BaseForm):
-    code = StringField(_l("Kod från appen"), validators=[DataRequired(_REQUIRED), Length(max=16)])
+    code = StringField(_l("Kod från appen"), validators=[DataRequired(REQUIRED), Length(max=16)])
 
 
 class _NewPassword:
@@ -46,10 +45,10 @@ class _NewPassword:
 
 class ChangePasswordForm(BaseForm):
     current_password = PasswordField(_l("Nuvarande lösenord"),
-                                     validators=[DataRequired(_REQUIRED), Length(max=MAX_LENGTH)])
-    new_password = PasswordField(_l("Nytt lösenord"), validators=[DataRequired(_REQUIRED), _NewPassword()])
+                                     validators=[DataRequired(REQUIRED), Length(max=MAX_LENGTH)])
+    new_password = PasswordField(_l("Nytt lösenord"), validators=[DataRequired(REQUIRED), _NewPassword()])
     confirm = PasswordField(_l("Upprepa nytt lösenord"), validators=[
-        DataRequired(_REQUIRED), EqualTo("new_password", _l("Lösenorden är inte lika."))])
+        DataRequired(REQUIRED), EqualTo("new_password", _l("Lösenorden är inte lika."))])
 
     def __init__(self, *args, username: str | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -57,10 +56,10 @@ class ChangePasswordForm(BaseForm):
 
 
 class UserForm(BaseForm):
-    display_name = StringField(_l("Namn"), validators=[DataRequired(_REQUIRED), Length(max=120)])
+    display_name = StringField(_l("Namn"), validators=[DataRequired(REQUIRED), Length(max=120)])
     role = SelectField(_l("Roll"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()],
-                       validators=[InputRequired(_REQUIRED)])
-    agency_id = SelectField(_l("Organisation"), coerce=int, validators=[InputRequired(_REQUIRED)])
+                       validators=[InputRequired(REQUIRED)])
+    agency_id = SelectField(_l("Organisation"), coerce=int, validators=[InputRequired(REQUIRED)])
     district_ids = SelectMultipleField(_l("Områden"), coerce=int)
 
     def validate_role(self, field) -> None:
@@ -70,14 +69,14 @@ class UserForm(BaseForm):
 
 class NewUserForm(UserForm):
     username = StringField(_l("Användarnamn"), validators=[
-        DataRequired(_REQUIRED), Length(max=64),
+        DataRequired(REQUIRED), Length(max=64),
         Regexp(USERNAME_PATTERN, message=_l("3–64 tecken: små bokstäver a–z, siffror, punkt, bindestreck."))])
-    password = PasswordField(_l("Tillfälligt lösenord"), validators=[DataRequired(_REQUIRED),
+    password = PasswordField(_l("Tillfälligt lösenord"), validators=[DataRequired(REQUIRED),
                                                                      _NewPassword("username")])
 
 
 class ResetPasswordForm(BaseForm):
-    password = PasswordField(_l("Tillfälligt lösenord"), validators=[DataRequired(_REQUIRED), _NewPassword()])
+    password = PasswordField(_l("Tillfälligt lösenord"), validators=[DataRequired(REQUIRED), _NewPassword()])
 
     def __init__(self, *args, username: str | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)

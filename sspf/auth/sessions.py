@@ -45,16 +45,21 @@ def start_session(user: User, *, mfa_passed: bool) -> UserSession:
     )
     db.session.add(row)
     db.session.flush()
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    _clear_cookie_session()
     session[SESSION_KEY] = token
     session.permanent = False
     if mfa_passed:
         login_user(user)
     g.user_session = row
     return row
+
+
+def _clear_cookie_session() -> None:
+    """Start the cookie afresh (no fixation, no stale CSRF secret), keeping only the chosen language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
 
 
 def rotate_after_mfa(row: UserSession) -> UserSession:
@@ -123,10 +128,7 @@ def end_current_session(reason: str) -> None:
     if row is not None:
         end_session(row, reason)
     logout_user()
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    _clear_cookie_session()
     g.user_session = None
 
 

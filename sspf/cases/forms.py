@@ -10,9 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from sspf.cases.personnummer import InvalidPersonalNumber, parse
-from sspf.web.forms import BaseForm
-
-_REQUIRED = _l("Fältet måste fyllas i.")
+from sspf.web.forms import REQUIRED, BaseForm
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -27,9 +25,9 @@ def not_in_future(form, field) -> None:
 
 class SignalForm(BaseForm):
     personnummer = StringField(_l("Personnummer eller samordningsnummer"),
-                               validators=[DataRequired(_REQUIRED), Length(max=20)])
+                               validators=[DataRequired(REQUIRED), Length(max=20)])
     name = StringField(_l("Namn"), validators=[Optional(), Length(max=120)])
-    raised_on = DateField(_l("Datum för oron"), default=date.today, validators=[InputRequired(_REQUIRED),
+    raised_on = DateField(_l("Datum för oron"), default=date.today, validators=[InputRequired(REQUIRED),
                                                                                not_in_future])
     categories = MultiCheckboxField(_l("Vad gäller oron?"), validators=[DataRequired(_l("Välj minst en."))])
     note = TextAreaField(_l("Kort beskrivning"), validators=[Optional(), Length(max=500)])
@@ -57,12 +55,12 @@ class TriageForm(BaseForm):
 
 
 class CloseForm(BaseForm):
-    reason = SelectField(_l("Orsak"), validators=[InputRequired(_REQUIRED)])
+    reason = SelectField(_l("Orsak"), validators=[InputRequired(REQUIRED)])
 
 
 class EmergencyForm(BaseForm):
-    code = StringField(_l("Ärendekod"), validators=[DataRequired(_REQUIRED), Length(max=20)])
-    reason = TextAreaField(_l("Skäl till nödåtkomst"), validators=[DataRequired(_REQUIRED), Length(min=10, max=500)])
+    code = StringField(_l("Ärendekod"), validators=[DataRequired(REQUIRED), Length(max=20)])
+    reason = TextAreaField(_l("Skäl till nödåtkomst"), validators=[DataRequired(REQUIRED), Length(min=10, max=500)])
 
 
 class ProtectionForm(BaseForm):
@@ -72,7 +70,7 @@ class ProtectionForm(BaseForm):
 
 
 class YouthForm(BaseForm):
-    name = StringField(_l("Namn"), validators=[DataRequired(_REQUIRED), Length(max=120)])
+    name = StringField(_l("Namn"), validators=[DataRequired(REQUIRED), Length(max=120)])
     address = StringField(_l("Adress"), validators=[Optional(), Length(max=200)])
     guardian1_name = StringField(_l("Vårdnadshavare 1, namn"), validators=[Optional(), Length(max=120)])
     guardian1_phone = StringField(_l("Vårdnadshavare 1, telefon"), validators=[Optional(), Length(max=30)])

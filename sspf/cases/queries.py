@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from sspf.access.contacts import visible_contacts
-from sspf.access.rules import Actor, CaseAccess, case_access
-from sspf.access.scoping import case_facts, get_case_id, visible_cases
+from sspf.access.rules import Actor, CaseAccess, can_coordinate, case_access
+from sspf.access.scoping import case_facts, visible_cases
 from sspf.audit import AuditAction, Outcome, record
 from sspf.audit.models import AuditEvent
 from sspf.auth.models import User
@@ -21,6 +21,7 @@ from sspf.catalogue import catalogue
 from sspf.consent.models import Consent, Disclosure
 from sspf.contacts.models import Contact
 from sspf.crypto import blind_index_match
+from sspf.db import parse_uuid
 from sspf.extensions import db
 
 log = logging.getLogger("sspf.access")
@@ -38,10 +39,13 @@ def _categories() -> frozenset[str]:
     return catalogue().codes("information_categories")
 
 
-def get_case_for(user: User, case_id: str, *, now: datetime) -> tuple[Case, CaseAccess]:
-    """The case and what ``user`` may see of it; 404 for missing and forbidden alike (and the denial is audited)."""
+def get_case_for(user: User, case_id: str, *, now: datetime, coordinate: bool = False) -> tuple[Case, CaseAccess]:
+    """The case and what ``user`` may see of it; 404 for missing and forbidden alike (and the denial is audited).
+
+    ``coordinate`` also requires the district coordinator's rights over it (403: the case is visible).
+    """
     actor = Actor.of(user)
-    cid = get_case_id(case_id)
+    cid = parse_uuid(case_id)
     case = db.session.scalar(select(Case).where(Case.id == cid, visible_cases(actor, now=now))) if cid else None
     if case is None:
         record(AuditAction.ACCESS_DENIED, actor=user, outcome=Outcome.DENIED, target_type="case",
@@ -51,6 +55,8 @@ def get_case_for(user: User, case_id: str, *, now: datetime) -> tuple[Case, Case
     if not access.visible:  # the SQL and the pure rule disagree: refuse, and say so loudly
         log.error("access rule mismatch for case %s", case.id)
         abort(404)
+    if coordinate and not can_coordinate(actor, access):
+        abort(403)
     return case, access
 
 

@@ -11,17 +11,19 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from sspf.access.rules import Actor, can_coordinate, can_disclose, can_log_contact
+from sspf.access.scoping import visible_cases
 from sspf.auth.models import User
 from sspf.auth.permissions import Permission, Role, require
 from sspf.cases import queries, services
 from sspf.cases.forms import CloseForm, EmergencyForm, ProtectionForm, SignalForm, TriageForm, YouthForm
 from sspf.cases.models import Case, CaseStatus
+from sspf.cases.personnummer import normalize
 from sspf.cases.services import SignalInput, TransitionError
 from sspf.catalogue import catalogue
 from sspf.db import utcnow
 from sspf.extensions import db
 from sspf.org.models import Agency, District
-from sspf.web.forms import clean_text
+from sspf.web.forms import REQUIRED, BaseForm, clean_text
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -42,8 +44,8 @@ def _user() -> User:
     return current_user._get_current_object()
 
 
-def _load(case_id: str):
-    return queries.get_case_for(_user(), case_id, now=utcnow())
+def _load(case_id: str, *, coordinate: bool = False):
+    return queries.get_case_for(_user(), case_id, now=utcnow(), coordinate=coordinate)
 
 
 @bp.route("/")
@@ -60,9 +62,6 @@ def list_cases():
 @require(Permission.VIEW_CASES)
 def search():
     """Search by personnummer via POST, so the number never lands in a URL, a log or the history."""
-    from sspf.cases.personnummer import normalize
-    from sspf.web.forms import BaseForm
-
     if not BaseForm().validate_on_submit():
         abort(400)
     raw = (request.form.get("personnummer") or "")[:20]
@@ -101,7 +100,7 @@ def new_case():
                 flash(_("Det fanns redan ett öppet ärende (%(code)s). Signalen lades till där och samordnaren ser "
                         "den.", code=case.code), "info")
             visible = db.session.scalar(select(Case.id).where(
-                Case.id == case.id, queries.visible_cases(Actor.of(user), now=utcnow())))
+                Case.id == case.id, visible_cases(Actor.of(user), now=utcnow())))
             return redirect(url_for("cases.show", case_id=case.id) if visible else url_for("cases.list_cases"))
     return render_template("cases/new.html", form=form, districts=districts, district_id=district_id)
 
@@ -126,17 +125,10 @@ def show(case_id: str):
                            cat=catalogue(), today=date.today(), agency_names=agency_names)
 
 
-def _require_coordination(case_id: str):
-    case, access = _load(case_id)
-    if not can_coordinate(Actor.of(_user()), access):
-        abort(403)
-    return case, access
-
-
 @bp.route("/<case_id>/triage", methods=["GET", "POST"])
 @require(Permission.COORDINATE)
 def triage(case_id: str):
-    case, _access = _require_coordination(case_id)
+    case, _access = _load(case_id, coordinate=True)
     form = TriageForm()
     form.risk_factors.choices = catalogue().choices("risk_factors")
     form.protective_factors.choices = catalogue().choices("protective_factors")
@@ -156,7 +148,7 @@ def triage(case_id: str):
 @bp.route("/<case_id>/close", methods=["GET", "POST"])
 @require(Permission.COORDINATE)
 def close(case_id: str):
-    case, _access = _require_coordination(case_id)
+    case, _access = _load(case_id, coordinate=True)
     form = CloseForm()
     form.reason.choices = catalogue().choices("closure_reasons")
     if form.validate_on_submit():
@@ -173,7 +165,7 @@ def close(case_id: str):
 @bp.route("/<case_id>/protection", methods=["GET", "POST"])
 @require(Permission.COORDINATE)
 def protection(case_id: str):
-    case, _access = _require_coordination(case_id)
+    case, _access = _load(case_id, coordinate=True)
     youth = case.youth
     candidates = list(db.session.scalars(
         select(User).where(User.active.is_(True), User.role.in_([Role.FIELD_WORKER, Role.COORDINATOR]),
@@ -206,7 +198,7 @@ def edit_youth(case_id: str):
     if form.validate_on_submit():
         values = {name: clean_text(getattr(form, name).data) for name in services.YOUTH_FIELDS}
         if not values["name"]:
-            form.name.errors = [_("Fältet måste fyllas i.")]
+            form.name.errors = [str(REQUIRED)]
         else:
             changed = services.update_youth(actor=_user(), youth=case.youth, values=values)
             flash(_("Uppgifterna är sparade.") if changed else _("Inget ändrades."), "success")

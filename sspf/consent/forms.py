@@ -11,19 +11,17 @@ from wtforms import BooleanField, DateField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from sspf.cases.forms import MultiCheckboxField
-from sspf.web.forms import BaseForm
-
-_REQUIRED = _l("Fältet måste fyllas i.")
+from sspf.web.forms import REQUIRED, BaseForm
 
 
 class ConsentForm(BaseForm):
-    signed_on = DateField(_l("Datum för samtycket"), default=date.today, validators=[InputRequired(_REQUIRED)])
+    signed_on = DateField(_l("Datum för samtycket"), default=date.today, validators=[InputRequired(REQUIRED)])
     valid_until = DateField(_l("Gäller till och med"), default=lambda: date.today() + timedelta(days=365),
-                            validators=[InputRequired(_REQUIRED)])
+                            validators=[InputRequired(REQUIRED)])
     guardian1 = BooleanField(_l("Vårdnadshavare 1 har skrivit under"))
     guardian2 = BooleanField(_l("Vårdnadshavare 2 har skrivit under"))
     youth = BooleanField(_l("Den unge har skrivit under"))
-    method = SelectField(_l("Hur samtycket inhämtades"), validators=[InputRequired(_REQUIRED)])
+    method = SelectField(_l("Hur samtycket inhämtades"), validators=[InputRequired(REQUIRED)])
     scan = FileField(_l("Inskannad blankett (valfri, PDF/JPEG/PNG)"))
 
 
@@ -31,14 +29,14 @@ class WithdrawForm(BaseForm):
     by = SelectField(_l("Vem återkallade?"), choices=[("guardian1", _l("Vårdnadshavare 1")),
                                                       ("guardian2", _l("Vårdnadshavare 2")),
                                                       ("youth", _l("Den unge"))],
-                     validators=[InputRequired(_REQUIRED)])
+                     validators=[InputRequired(REQUIRED)])
 
 
 class DisclosureForm(BaseForm):
-    legal_basis = SelectField(_l("Rättslig grund"), validators=[InputRequired(_REQUIRED)])
-    to_agency = SelectField(_l("Mottagare"), coerce=int, validators=[InputRequired(_REQUIRED)])
+    legal_basis = SelectField(_l("Rättslig grund"), validators=[InputRequired(REQUIRED)])
+    to_agency = SelectField(_l("Mottagare"), coerce=int, validators=[InputRequired(REQUIRED)])
     categories = MultiCheckboxField(_l("Uppgifter som lämnas ut"), validators=[DataRequired(_l("Välj minst en."))])
     assessment = TextAreaField(_l("Bedömning (varför just detta utlämnande)"),
-                               validators=[DataRequired(_REQUIRED), Length(min=10, max=1000)])
+                               validators=[DataRequired(REQUIRED), Length(min=10, max=1000)])
     valid_until = DateField(_l("Mottagaren får se uppgifterna till och med"),
-                            default=lambda: date.today() + timedelta(days=14), validators=[InputRequired(_REQUIRED)])
+                            default=lambda: date.today() + timedelta(days=14), validators=[InputRequired(REQUIRED)])

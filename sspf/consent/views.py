@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -10,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from sspf.access.rules import Actor, can_coordinate, can_disclose
+from sspf.access.rules import Actor, can_disclose
 from sspf.audit import AuditAction, record
 from sspf.auth.permissions import Permission, require
 from sspf.cases.queries import get_case_for
@@ -18,29 +17,21 @@ from sspf.catalogue import catalogue
 from sspf.consent import services
 from sspf.consent.forms import ConsentForm, DisclosureForm, WithdrawForm
 from sspf.consent.models import Consent
-from sspf.db import utcnow
+from sspf.db import parse_uuid, utcnow
 from sspf.extensions import db
 from sspf.org.models import Agency
-from sspf.web.forms import clean_text
+from sspf.web.forms import clean_text, show_service_error
 
 bp = Blueprint("consent", __name__, url_prefix="/cases")
 
 
 def _case(case_id: str, *, coordinate: bool):
-    user = current_user._get_current_object()
-    case, access = get_case_for(user, case_id, now=utcnow())
-    actor = Actor.of(user)
-    if coordinate and not can_coordinate(actor, access):
-        abort(403)
-    return case, access
+    return get_case_for(current_user._get_current_object(), case_id, now=utcnow(), coordinate=coordinate)
 
 
 def _consent_of(case, consent_id: str) -> Consent:
-    try:
-        cid = uuid.UUID(consent_id)
-    except ValueError:
-        abort(404)
-    consent = db.session.get(Consent, cid)
+    cid = parse_uuid(consent_id)
+    consent = db.session.get(Consent, cid) if cid else None
     if consent is None or consent.case_id != case.id:  # a guessed or tampered id: not found
         abort(404)
     return consent
@@ -143,8 +134,7 @@ def new_disclosure(case_id: str):
                 assessment=clean_text(form.assessment.data) or "", valid_until=form.valid_until.data,
                 today=date.today())
         except services.ConsentError as exc:
-            field = getattr(form, exc.field or "", None) or form.legal_basis
-            field.errors = [*field.errors, str(exc)]
+            show_service_error(form, exc, fallback="legal_basis")
         else:
             flash(_("Utlämnandet är registrerat."), "success")
             return redirect(url_for("cases.show", case_id=case.id))

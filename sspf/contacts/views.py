@@ -16,7 +16,7 @@ from sspf.contacts import services
 from sspf.contacts.forms import ContactForm
 from sspf.contacts.models import Visibility
 from sspf.db import utcnow
-from sspf.web.forms import clean_text
+from sspf.web.forms import clean_text, show_service_error
 
 bp = Blueprint("contacts", __name__, url_prefix="/cases")
 
@@ -38,8 +38,7 @@ def new_contact(case_id: str):
                                  note=clean_text(form.note.data), visibility=Visibility(form.visibility.data),
                                  today=date.today())
         except services.ContactError as exc:
-            field = getattr(form, exc.field or "", None) or form.type
-            field.errors = [*field.errors, str(exc)]
+            show_service_error(form, exc, fallback="type")
         else:
             flash(_("Kontakten är sparad."), "success")
             return redirect(url_for("cases.show", case_id=case.id))

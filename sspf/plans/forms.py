@@ -4,9 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from sspf.web.forms import BaseForm
-
-_REQUIRED = _l("Fältet måste fyllas i.")
+from sspf.web.forms import REQUIRED, BaseForm
 
 
 class PlanForm(BaseForm):
@@ -20,15 +18,15 @@ class PlanForm(BaseForm):
 
 
 class GoalForm(BaseForm):
-    text = TextAreaField(_l("Nytt mål"), validators=[DataRequired(_REQUIRED), Length(max=500)])
+    text = TextAreaField(_l("Nytt mål"), validators=[DataRequired(REQUIRED), Length(max=500)])
 
 
 class ActionForm(BaseForm):
-    text = TextAreaField(_l("Ny åtgärd"), validators=[DataRequired(_REQUIRED), Length(max=500)])
-    owner_agency = SelectField(_l("Ansvarig organisation"), coerce=int, validators=[InputRequired(_REQUIRED)])
+    text = TextAreaField(_l("Ny åtgärd"), validators=[DataRequired(REQUIRED), Length(max=500)])
+    owner_agency = SelectField(_l("Ansvarig organisation"), coerce=int, validators=[InputRequired(REQUIRED)])
     owner_user = SelectField(_l("Ansvarig person (valfritt)"), validators=[Optional()])
-    deadline = DateField(_l("Klart senast"), validators=[InputRequired(_REQUIRED)])
+    deadline = DateField(_l("Klart senast"), validators=[InputRequired(REQUIRED)])
 
 
 class StatusForm(BaseForm):
-    status = SelectField(_l("Status"), validators=[InputRequired(_REQUIRED)])
+    status = SelectField(_l("Status"), validators=[InputRequired(REQUIRED)])

@@ -126,7 +126,3 @@ def action_set_status(*, actor: User, case: Case, action: Action, status: str) -
         action.status = ActionStatus(status)
         action.done_at = utcnow() if status == ActionStatus.DONE else None
         _changed(actor=actor, case=case, entity="action", change="status", fields=["status"])
-
-
-def plan_of_case_id(case_id) -> Plan | None:
-    return db.session.scalar(select(Plan).where(Plan.case_id == case_id))

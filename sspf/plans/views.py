@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -16,13 +15,13 @@ from sspf.access.scoping import sharing_agencies
 from sspf.auth.models import User
 from sspf.auth.permissions import Permission, Role, require
 from sspf.cases.queries import get_case_for
-from sspf.db import utcnow
+from sspf.db import parse_uuid, utcnow
 from sspf.extensions import db
 from sspf.org.models import Agency
 from sspf.plans import queries, services
 from sspf.plans.forms import ActionForm, GoalForm, PlanForm, StatusForm
 from sspf.plans.models import MAPPING_SECTIONS, Action, ActionStatus, Goal, GoalStatus
-from sspf.web.forms import clean_text
+from sspf.web.forms import clean_text, show_service_error
 
 bp = Blueprint("plans", __name__)
 
@@ -47,30 +46,17 @@ def _user() -> User:
 
 
 def _load(case_id: str, *, coordinate: bool = False):
-    case, access = get_case_for(_user(), case_id, now=utcnow())
-    if coordinate and not can_coordinate(Actor.of(_user()), access):
-        abort(403)
-    return case, access
+    return get_case_for(_user(), case_id, now=utcnow(), coordinate=coordinate)
 
 
-def _item(model, item_id: str, plan_case_id):
-    try:
-        item = db.session.get(model, uuid.UUID(item_id))
-    except ValueError:
-        item = None
-    plan = services.plan_of_case_id(plan_case_id) if item is not None else None
+def _item(model, item_id: str, case):
+    """A goal or action of this case's plan; a guessed id, or one of another case, is not found."""
+    uid = parse_uuid(item_id)
+    item = db.session.get(model, uid) if uid else None
+    plan = services.plan_of(case) if item is not None else None
     if item is None or plan is None or item.plan_id != plan.id:
-        abort(404)  # a guessed id, or one from another case
+        abort(404)
     return item
-
-
-def _show_error(form, exc: services.PlanError) -> None:
-    """A field's error goes next to the field; an error about the case (closed) goes on top."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(exc)]
-    else:
-        flash(str(exc), "error")
 
 
 def _action_form(case) -> ActionForm:
@@ -117,7 +103,7 @@ def update(case_id: str):
                                            guardians_informed_on=form.guardians_informed_on.data,
                                            next_review_on=form.next_review_on.data)
         except services.PlanError as exc:
-            _show_error(form, exc)
+            show_service_error(form, exc)
         else:
             flash(_("Planen är sparad.") if changed else _("Inget ändrades."), "success")
             return redirect(url_for("plans.show", case_id=case.id))
@@ -133,7 +119,7 @@ def add_goal(case_id: str):
         try:
             services.goal_add(actor=_user(), case=case, text=clean_text(form.text.data) or "")
         except services.PlanError as exc:
-            _show_error(form, exc)
+            show_service_error(form, exc)
         else:
             return redirect(url_for("plans.show", case_id=case.id))
     return _render(case, access, goal_form=form, status=400)
@@ -143,7 +129,7 @@ def add_goal(case_id: str):
 @require(Permission.COORDINATE)
 def goal_status(case_id: str, goal_id: str):
     case, _access = _load(case_id, coordinate=True)
-    goal = _item(Goal, goal_id, case.id)
+    goal = _item(Goal, goal_id, case)
     form = StatusForm()
     form.status.choices = [(s.value, s.value) for s in GoalStatus]
     if form.validate_on_submit():
@@ -160,13 +146,13 @@ def add_action(case_id: str):
     form = _action_form(case)
     owner_agency_ids = {a for a, _name in form.owner_agency.choices}
     if form.validate_on_submit():
-        owner = db.session.get(User, uuid.UUID(form.owner_user.data)) if form.owner_user.data else None
+        owner = db.session.get(User, parse_uuid(form.owner_user.data)) if form.owner_user.data else None
         try:
             services.action_add(actor=_user(), case=case, text=clean_text(form.text.data) or "",
                                 owner_agency=db.session.get(Agency, form.owner_agency.data), owner_user=owner,
                                 deadline=form.deadline.data, today=date.today(), allowed_agency_ids=owner_agency_ids)
         except services.PlanError as exc:
-            _show_error(form, exc)
+            show_service_error(form, exc)
         else:
             flash(_("Åtgärden är tillagd."), "success")
             return redirect(url_for("plans.show", case_id=case.id))
@@ -178,7 +164,7 @@ def add_action(case_id: str):
 def action_status(case_id: str, action_id: str):
     """The coordinator, or anyone of the owning agency, sets an action's status."""
     case, access = _load(case_id)
-    action = _item(Action, action_id, case.id)
+    action = _item(Action, action_id, case)
     if not (can_coordinate(Actor.of(_user()), access) or action.owner_agency_id == _user().agency_id):
         abort(403)
     form = StatusForm()

@@ -12,6 +12,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, TextAreaField
 
+#: The one "required" message every form uses.
+REQUIRED = _l("Fältet måste fyllas i.")
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _CONTROL_SINGLE_LINE = re.compile(r"[\r\n\t]")
 
@@ -27,6 +30,19 @@ class BaseForm(FlaskForm):
                 field.errors = [*field.errors, _l("Fältet innehåller otillåtna tecken.")]
                 ok = False
         return ok
+
+
+def show_service_error(form, exc: Exception, *, fallback: str | None = None) -> None:
+    """Put a service's refusal next to the field it names (``exc.field``), else next to ``fallback``,
+    else on top of the page: services speak in plain values, the view decides where it shows."""
+    from flask import flash
+
+    name = getattr(exc, "field", None) or fallback
+    field = getattr(form, name, None) if name else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, str(exc)]
+    else:
+        flash(str(exc), "error")
 
 
 def clean_text(value: str | None) -> str | None:
