@@ -11,16 +11,13 @@ from sqlalchemy import select
 from sspf.audit.models import AuditEvent
 from sspf.auth.permissions import Role
 from sspf.cases.models import Case, CaseStatus, Youth
+from sspf.cases.personnummer import make
 from tests import factories
 
 
 def luhn_pnr(born: date, serial: int = 123) -> str:
-    nine = f"{born:%y%m%d}{serial:03d}"
-    total = 0
-    for i, ch in enumerate(nine):
-        d = int(ch) * (2 - i % 2)
-        total += d - 9 if d > 9 else d
-    return f"{born:%Y%m%d}-{serial:03d}{(10 - total % 10) % 10}"
+    """A valid personnummer as a user types it (YYYYMMDD-NNNC)."""
+    return make(born, serial).display
 
 
 def _register(client, pnr: str, name: str = "Testa Testsson", **extra):
