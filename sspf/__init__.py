@@ -84,9 +84,10 @@ def _register_blueprints(app: Flask) -> None:
     from sspf.cases.views import bp as cases_bp
     from sspf.consent.views import bp as consent_bp
     from sspf.contacts.views import bp as contacts_bp
+    from sspf.meetings.views import bp as meetings_bp
     from sspf.org.views import bp as org_bp
     from sspf.plans.views import bp as plans_bp
     from sspf.web.views import bp as web_bp
 
-    for bp in (web_bp, auth_bp, users_bp, org_bp, cases_bp, consent_bp, contacts_bp, plans_bp):
+    for bp in (web_bp, auth_bp, users_bp, org_bp, cases_bp, consent_bp, contacts_bp, plans_bp, meetings_bp):
         app.register_blueprint(bp)

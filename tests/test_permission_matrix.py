@@ -64,6 +64,26 @@ MATRIX: dict[str, tuple[str, str, dict[str, int | str]]] = {
     "plans.add_action": ("POST", "/cases/{case_id}/plan/actions", {**COORDINATOR_GET, "coordinator": 400}),
     "plans.action_status": ("POST", "/cases/{case_id}/plan/actions/{action_id}",
                             {**COORDINATOR_GET, "coordinator": 400}),  # school registered it; the action is police's
+    "meetings.index": ("GET", "/meetings", CASE_ROLES_GET),
+    "meetings.create_series": ("POST", "/meetings/series", {**COORDINATOR_GET, "coordinator": 400}),
+    "meetings.create_extra": ("POST", "/meetings/extra", {**COORDINATOR_GET, "coordinator": 400}),
+    "meetings.show": ("GET", "/meetings/{meeting_id}", CASE_ROLES_GET),
+    "meetings.refresh": ("POST", "/meetings/{meeting_id}/agenda/refresh", {**COORDINATOR_GET, "coordinator": 400}),
+    "meetings.add_case": ("POST", "/meetings/{meeting_id}/agenda/add", {**COORDINATOR_GET, "coordinator": 400}),
+    "meetings.move": ("POST", "/meetings/{meeting_id}/agenda/{item_id}/move", {**COORDINATOR_GET, "coordinator": 400}),
+    "meetings.remove": ("POST", "/meetings/{meeting_id}/agenda/{item_id}/remove",
+                        {**COORDINATOR_GET, "coordinator": 400}),
+    "meetings.attendance": ("POST", "/meetings/{meeting_id}/attendance", {**COORDINATOR_GET, "coordinator": 302}),
+    "meetings.network": ("POST", "/meetings/{meeting_id}/items/{item_id}/network",
+                         {**COORDINATOR_GET, "coordinator": 302}),
+    "meetings.decide": ("POST", "/meetings/{meeting_id}/items/{item_id}/decisions",
+                        {**COORDINATOR_GET, "coordinator": 400}),
+    "meetings.add_action": ("POST", "/meetings/{meeting_id}/items/{item_id}/actions",
+                            {**COORDINATOR_GET, "coordinator": 400}),
+    "meetings.minutes_page": ("GET", "/meetings/{meeting_id}/minutes", CASE_ROLES_GET),
+    "meetings.minutes_pdf": ("GET", "/meetings/{meeting_id}/minutes.pdf", CASE_ROLES_GET),
+    # Last: closing locks the meeting.
+    "meetings.close": ("POST", "/meetings/{meeting_id}/close", {**COORDINATOR_GET, "coordinator": 302}),
 }
 
 
@@ -92,8 +112,18 @@ def _school_case(org) -> dict:
     goal = goal_add(actor=org.users["coordinator"], case=case, text="Mål")
     action = action_add(actor=org.users["coordinator"], case=case, text="Åtgärd", owner_agency=org.agencies["police"],
                         owner_user=None, deadline=today, today=today, allowed_agency_ids={org.agencies["police"].id})
+    from datetime import time
+
+    from sspf.meetings.models import AgendaItem, Meeting
+
+    meeting = Meeting(district_id=org.districts["ORM"].id, held_on=today, starts_at=time(9), place="Rum 1")
+    db.session.add(meeting)
+    db.session.flush()
+    item = AgendaItem(meeting_id=meeting.id, case_id=case.id, position=1, reasons=["added"])
+    db.session.add(item)
     db.session.commit()
-    return {"case_id": case.id, "consent_id": consent.id, "goal_id": goal.id, "action_id": action.id}
+    return {"case_id": case.id, "consent_id": consent.id, "goal_id": goal.id, "action_id": action.id,
+            "meeting_id": meeting.id, "item_id": item.id}
 
 
 def test_every_route_is_classified(app):

@@ -6,6 +6,7 @@ in ``sspf.access`` and ``tests/access`` compares them on every combination they 
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
@@ -78,6 +79,39 @@ def case_facts(actor: Actor, case: Case, *, now: datetime) -> CaseFacts:
         grants=tuple(grants), emergency_until=emergency_until, named_for_protected=bool(named),
     )
 
+
+def case_facts_many(actor: Actor, cases: list[Case], *, now: datetime) -> dict[uuid.UUID, CaseFacts]:
+    """``case_facts`` for many cases in four queries, whatever their number (agendas and minutes)."""
+    today = today_of(now)
+    ids = [c.id for c in cases]
+    categories: dict[uuid.UUID, set[str]] = {cid: set() for cid in ids}
+    emergency: dict[uuid.UUID, datetime] = {}
+    named: set[uuid.UUID] = set()
+    if ids:
+        for case_id, category in db.session.execute(
+                select(Consent.case_id, ConsentScope.category).join(ConsentScope, Consent.id == ConsentScope.consent_id)
+                .where(Consent.case_id.in_(ids), ConsentScope.agency_id == actor.agency_id, _consent_active(today))):
+            categories[case_id].add(category)
+        for case_id, cats in db.session.execute(
+                select(Disclosure.case_id, Disclosure.categories)
+                .where(Disclosure.case_id.in_(ids), Disclosure.to_agency_id == actor.agency_id,
+                       Disclosure.valid_until >= today)):
+            categories[case_id].update((*cats, BASIC))
+        for case_id, until in db.session.execute(
+                select(EmergencyAccess.case_id, EmergencyAccess.expires_at)
+                .where(EmergencyAccess.case_id.in_(ids), EmergencyAccess.user_id == actor.user_id,
+                       EmergencyAccess.expires_at > now)):
+            emergency[case_id] = max(until, emergency.get(case_id, until))
+        named = set(db.session.scalars(select(ProtectedAccess.youth_id).where(
+            ProtectedAccess.youth_id.in_([c.youth_id for c in cases]), ProtectedAccess.user_id == actor.user_id)))
+    return {
+        c.id: CaseFacts(
+            district_id=c.district_id, registering_agency_id=c.registering_agency_id,
+            protected_identity=c.youth.protected_identity, guardian_protected=c.youth.guardian_protected,
+            grants=(Grant(actor.agency_id, frozenset(categories[c.id])),) if categories[c.id] else (),
+            emergency_until=emergency.get(c.id), named_for_protected=c.youth_id in named)
+        for c in cases
+    }
 
 
 def sharing_agencies(case: Case, *, now: datetime) -> set[int]:

@@ -74,6 +74,8 @@ class Action(UuidPk, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     done_at: Mapped[datetime | None]
+    #: The meeting at which the action was agreed, if any: the minutes list it under that meeting.
+    meeting_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("meetings.id"), index=True)
 
     owner_agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
 

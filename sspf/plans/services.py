@@ -99,7 +99,7 @@ def goal_set_status(*, actor: User, case: Case, goal: Goal, status: str) -> None
 
 
 def action_add(*, actor: User, case: Case, text: str, owner_agency: Agency, owner_user: User | None, deadline: date,
-               today: date, allowed_agency_ids: set[int]) -> Action:
+               today: date, allowed_agency_ids: set[int], meeting_id=None) -> Action:
     """An action owned by an agency the case is shared with; the deadline cannot precede its creation."""
     _open(case)
     if not text or len(text) > MAX_TEXT:
@@ -111,7 +111,8 @@ def action_add(*, actor: User, case: Case, text: str, owner_agency: Agency, owne
     if owner_user is not None and (owner_user.agency_id != owner_agency.id or not owner_user.active):
         raise PlanError(_("Personen hör inte till den organisationen."), "owner_user")
     action = Action(plan_id=_plan(case).id, case_id=case.id, text=text, owner_agency_id=owner_agency.id,
-                    owner_user_id=owner_user.id if owner_user else None, deadline=deadline, created_by_id=actor.id)
+                    owner_user_id=owner_user.id if owner_user else None, deadline=deadline, created_by_id=actor.id,
+                    meeting_id=meeting_id)
     db.session.add(action)
     db.session.flush()
     _changed(actor=actor, case=case, entity="action", change="added", fields=["text", "owner", "deadline"])

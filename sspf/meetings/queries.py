@@ -1,0 +1,172 @@
+"""Reads of meetings: the list, the meeting view and the minutes, through the case access rule.
+
+A viewer sees only the agenda cases the rule lets them see, and of those only the contacts the
+contact rule allows; the meeting never widens access. Every read is a constant number of queries,
+whatever the number of cases on the agenda.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import abort
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, load_only
+
+from sspf.access.rules import Actor, CaseAccess, case_access, contact_visible
+from sspf.access.scoping import case_facts_many, visible_cases
+from sspf.audit import AuditAction, record
+from sspf.auth.models import User
+from sspf.cases.models import Case, Youth
+from sspf.catalogue import catalogue
+from sspf.contacts.models import Contact
+from sspf.db import parse_uuid
+from sspf.extensions import db
+from sspf.meetings.models import AgendaItem, Attendance, EntryKind, Meeting, MeetingEntry
+from sspf.meetings.services import previous_meeting_on
+from sspf.org.models import Agency
+from sspf.plans.models import Action, ActionStatus
+
+#: The agenda shows case codes, never names: it is read on a projector.
+_AGENDA_CASE = joinedload(Case.youth).load_only(Youth.id, Youth.ref, Youth.protected_identity,
+                                                Youth.guardian_protected, Youth.district_id)
+#: Contacts in the meeting view: what, when and by whom; the note stays on the case page.
+_CONTACT_SUMMARY = load_only(Contact.id, Contact.case_id, Contact.agency_id, Contact.category, Contact.occurred_on,
+                             Contact.type, Contact.visibility)
+
+
+def get_meeting_for(user: User, meeting_id: str, *, coordinate: bool = False) -> Meeting:
+    """A meeting of one of the user's districts; any other id is not found. ``coordinate`` needs the coordinator."""
+    mid = parse_uuid(meeting_id)
+    meeting = db.session.get(Meeting, mid) if mid else None
+    if meeting is None or meeting.district_id not in user.district_ids:
+        abort(404)
+    if coordinate and not Actor.of(user).is_coordinator:
+        abort(403)
+    return meeting
+
+
+def meetings_for(user: User, *, today: date) -> tuple[list[Meeting], list[Meeting]]:
+    """Upcoming and the last past meetings of the user's districts."""
+    districts = sorted(user.district_ids)
+    upcoming = list(db.session.scalars(select(Meeting).where(Meeting.district_id.in_(districts),
+                                                             Meeting.held_on >= today)
+                                       .order_by(Meeting.held_on, Meeting.starts_at).limit(20)))
+    past = list(db.session.scalars(select(Meeting).where(Meeting.district_id.in_(districts), Meeting.held_on < today)
+                                   .order_by(Meeting.held_on.desc()).limit(20)))
+    return upcoming, past
+
+
+@dataclass
+class AgencyNews:
+    """What one agency did in a case since the last meeting."""
+
+    contacts: list[Contact] = field(default_factory=list)
+    done: list[Action] = field(default_factory=list)
+    new: list[Action] = field(default_factory=list)
+
+
+@dataclass
+class ItemView:
+    item: AgendaItem
+    case: Case
+    access: CaseAccess
+    news: dict[str, AgencyNews] = field(default_factory=dict)
+    decisions: list[MeetingEntry] = field(default_factory=list)
+    #: Actions agreed at this meeting.
+    agreed: list[Action] = field(default_factory=list)
+
+
+@dataclass
+class MeetingView:
+    meeting: Meeting
+    previous_on: date
+    items: list[ItemView]
+    removed: list[tuple[AgendaItem, str]]
+    attendance: dict[int, bool]
+    agencies: list[Agency]
+
+
+def meeting_view(user: User, meeting: Meeting, *, now: datetime, purpose: str = "meeting") -> MeetingView:
+    """The agenda as ``user`` may see it, with what happened since the last meeting, grouped by agency."""
+    actor = Actor.of(user)
+    previous_on = previous_meeting_on(meeting)
+    rows = db.session.execute(
+        select(AgendaItem, Case).join(Case, Case.id == AgendaItem.case_id).options(_AGENDA_CASE)
+        .where(AgendaItem.meeting_id == meeting.id, visible_cases(actor, now=now))
+        .order_by(AgendaItem.position)).tuples().all()
+    facts = case_facts_many(actor, [case for _item, case in rows], now=now)
+    everything = catalogue().codes("information_categories")
+    views, removed = [], []
+    for item, case in rows:
+        access = case_access(actor, facts[case.id], now=now, all_categories=everything)
+        if not access.visible:
+            continue
+        if item.removed:
+            removed.append((item, case.code))
+        else:
+            views.append(ItemView(item=item, case=case, access=access))
+    by_case = {v.case.id: v for v in views}
+    ids = list(by_case)
+    if ids:
+        _add_news(actor, by_case, meeting, previous_on)
+        for entry in db.session.scalars(select(MeetingEntry).where(MeetingEntry.meeting_id == meeting.id,
+                                                                   MeetingEntry.case_id.in_(ids))
+                                        .order_by(MeetingEntry.created_at)):
+            by_case[entry.case_id].decisions.append(entry)
+    attendance = {a.agency_id: a.present for a in db.session.scalars(
+        select(Attendance).where(Attendance.meeting_id == meeting.id))}
+    agencies = list(db.session.scalars(select(Agency).where(Agency.is_authority.is_(True), Agency.active.is_(True))
+                                       .order_by(Agency.name)))
+    record(AuditAction.MEETING_READ if purpose == "meeting" else AuditAction.MINUTES_EXPORTED, actor=user,
+           target_type="meeting", target_id=meeting.id, fields=["code", "decisions", "actions", "contacts"],
+           flagged=any(v.access.flagged for v in views), detail={"cases": len(views), "view": purpose})
+    return MeetingView(meeting=meeting, previous_on=previous_on, items=views, removed=removed,
+                       attendance=attendance, agencies=agencies)
+
+
+def _add_news(actor: Actor, by_case: dict[uuid.UUID, ItemView], meeting: Meeting, previous_on: date) -> None:
+    ids = list(by_case)
+    for contact in db.session.scalars(select(Contact).options(_CONTACT_SUMMARY, joinedload(Contact.agency))
+                                      .where(Contact.case_id.in_(ids), Contact.occurred_on > previous_on,
+                                             Contact.occurred_on <= meeting.held_on)
+                                      .order_by(Contact.occurred_on)):
+        view = by_case[contact.case_id]
+        if contact_visible(actor, view.access, agency_id=contact.agency_id, category=contact.category,
+                           visibility=contact.visibility):
+            _news(view, contact.agency.name).contacts.append(contact)
+    # Since the end of the last meeting's day (local time): what was agreed there is in its own minutes.
+    since = datetime.combine(previous_on + timedelta(days=1), time.min, tzinfo=ZoneInfo("Europe/Stockholm"))
+    for action in db.session.scalars(select(Action).where(
+            Action.case_id.in_(ids), or_(Action.created_at > since, Action.done_at > since,
+                                         Action.meeting_id == meeting.id)).order_by(Action.deadline)):
+        view = by_case[action.case_id]
+        if action.meeting_id == meeting.id:
+            view.agreed.append(action)
+        elif action.status == ActionStatus.DONE and action.done_at and action.done_at > since:
+            _news(view, action.owner_agency.name).done.append(action)
+        if action.meeting_id != meeting.id and action.created_at > since:
+            _news(view, action.owner_agency.name).new.append(action)
+
+
+def _news(view: ItemView, agency: str) -> AgencyNews:
+    if agency not in view.news:
+        view.news[agency] = AgencyNews()
+    return view.news[agency]
+
+
+def decisions_in_order(view: ItemView) -> list[MeetingEntry]:
+    """Decisions, each followed by its corrections."""
+    originals = [e for e in view.decisions if e.kind == EntryKind.DECISION]
+    corrections = defaultdict(list)
+    for e in view.decisions:
+        if e.kind == EntryKind.CORRECTION:
+            corrections[e.corrects_id].append(e)
+    ordered = []
+    for e in originals:
+        ordered += [e, *corrections.pop(e.id, [])]
+    return ordered + [e for rest in corrections.values() for e in rest]

@@ -1,0 +1,210 @@
+"""The meeting through its pages: agenda, attendance, decisions, actions in place, minutes, locking,
+edit conflicts and the bad input the issue names, each through real requests."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, time, timedelta
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from sspf.cases.models import Case
+from sspf.extensions import db
+from sspf.meetings.models import AgendaItem, Meeting, MeetingEntry
+from sspf.plans.models import Action
+from tests import factories
+from tests.case_factories import Cases
+
+MARKER_NAME = "Zlatan Markörsson"
+
+
+@pytest.fixture
+def world(org, session):
+    world = Cases(org)
+    consented = world.open_case()  # school's case, consent covers police
+    world.consent(consented, {"police": {"police", "basic"}})
+    consented.youth.name = MARKER_NAME
+    consented.flagged_for_meeting = True
+    signal = world.signal("soc_orm")  # waits for triage
+    world.protect(signal)
+    meeting = Meeting(district_id=org.districts["ORM"].id, held_on=date.today(), starts_at=time(9), place="Rum 1")
+    db.session.add(meeting)
+    session.commit()
+    world.cases = {"consented": consented, "signal": signal}
+    world.meeting = meeting
+    return world
+
+
+def _page(client, meeting) -> str:
+    response = client.get(f"/meetings/{meeting.id}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def _version(html: str) -> str:
+    return re.search(r'name="version" value="(\d+)"', html).group(1)
+
+
+def _item_id(meeting, case) -> str:
+    return str(db.session.scalar(select(AgendaItem.id).where(AgendaItem.meeting_id == meeting.id,
+                                                             AgendaItem.case_id == case.id)))
+
+
+def test_the_agenda_builds_itself_and_the_coordinator_runs_the_meeting(app, client, org, world):
+    meeting, consented, signal = world.meeting, world.cases["consented"], world.cases["signal"]
+    factories.login(client, "samordnare.orm")
+    html = _page(client, meeting)
+    codes = re.findall(r'data-case="([A-Z]+-\d+-\d+)"', html)
+    assert codes == [signal.code, consented.code]  # a new signal first, then the flagged case
+    assert "Ny aktualisering att bedöma" in html and "Anmäld för diskussion" in html
+    assert MARKER_NAME not in html  # the agenda shows codes, it is read on a projector
+    token = factories.csrf_token(html)
+    police, school = org.agencies["police"].id, org.agencies["school"].id
+    assert client.post(f"/meetings/{meeting.id}/attendance",
+                       data={"csrf_token": token, "present": [str(police), str(school)]}).status_code == 302
+    item = _item_id(meeting, consented)
+    assert client.post(f"/meetings/{meeting.id}/items/{item}/decisions",
+                       data={"csrf_token": token, "text": "Polisen gör hembesök med skolan."}).status_code == 302
+    response = client.post(f"/meetings/{meeting.id}/items/{item}/actions", data={
+        "csrf_token": token, "text": "Hembesök", "owner_agency": str(police),
+        "deadline": (date.today() + timedelta(days=7)).isoformat()})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    action = db.session.scalar(select(Action).where(Action.case_id == consented.id))
+    assert action.meeting_id == meeting.id and action.owner_agency_id == police
+
+    cop = app.test_client()
+    factories.login(cop, "t.police_orm")
+    assert "Hembesök" in cop.get("/tasks").get_data(as_text=True)
+
+    minutes = client.get(f"/meetings/{meeting.id}/minutes").get_data(as_text=True)
+    assert "Polisen gör hembesök med skolan." in minutes and consented.code in minutes
+    assert re.search(r"Närvarande: [^<]*Polisen", minutes)
+    pdf = client.get(f"/meetings/{meeting.id}/minutes.pdf")
+    assert pdf.mimetype == "application/pdf" and "attachment" in pdf.headers["Content-Disposition"]
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Polisen gör hembesök med skolan." in " ".join(text.split())
+    assert consented.code in text and signal.code in text
+    for secret in (MARKER_NAME, "Test Testsson", consented.youth.personnummer, signal.youth.personnummer):
+        assert secret not in text and secret not in minutes
+
+
+def test_each_agency_sees_only_the_cases_its_access_allows(app, client, org, world):
+    meeting, consented, signal = world.meeting, world.cases["consented"], world.cases["signal"]
+    factories.login(client, "samordnare.orm")
+    _page(client, meeting)  # builds the agenda
+    cop = app.test_client()
+    factories.login(cop, "t.police_orm")
+    html = _page(cop, meeting)
+    assert consented.code in html and signal.code not in html
+    assert "Spara beslut" not in html  # only the coordinator records
+    minutes = cop.get(f"/meetings/{meeting.id}/minutes").get_data(as_text=True)
+    assert consented.code in minutes and signal.code not in minutes
+    outsider = app.test_client()
+    factories.login(outsider, "t.school_fis")
+    assert outsider.get(f"/meetings/{meeting.id}").status_code == 404
+    assert outsider.get(f"/meetings/{meeting.id}/minutes.pdf").status_code == 404
+    assert cop.get("/meetings/00000000-0000-4000-8000-000000000000").status_code == 404
+
+
+def test_a_second_coordinator_with_a_stale_agenda_gets_a_conflict_not_an_overwrite(app, client, org, world):
+    meeting, consented, signal = world.meeting, world.cases["consented"], world.cases["signal"]
+    factories.login(client, "samordnare.orm")
+    first = _page(client, meeting)
+    other = app.test_client()
+    factories.login(other, "samordnare.orm")
+    second = _page(other, meeting)
+    assert _version(first) == _version(second)
+    token = factories.csrf_token(first)
+    removed = client.post(f"/meetings/{meeting.id}/agenda/{_item_id(meeting, signal)}/remove",
+                          data={"csrf_token": token, "version": _version(first)})
+    assert removed.status_code == 302
+    stale = other.post(f"/meetings/{meeting.id}/agenda/{_item_id(meeting, consented)}/move",
+                       data={"csrf_token": factories.csrf_token(second), "version": _version(second),
+                             "direction": "up"})
+    assert stale.status_code == 409
+    assert "har ändrats av någon annan" in stale.get_data(as_text=True)
+    items = db.session.scalars(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)
+                               .order_by(AgendaItem.position)).all()
+    assert [(i.case_id, i.removed) for i in items] == [(signal.id, True), (consented.id, False)]
+
+
+def test_a_closed_meeting_takes_corrections_as_new_entries_and_nothing_else(app, client, org, world):
+    meeting, consented = world.meeting, world.cases["consented"]
+    factories.login(client, "samordnare.orm")
+    token = factories.csrf_token(_page(client, meeting))
+    item = _item_id(meeting, consented)
+    client.post(f"/meetings/{meeting.id}/items/{item}/decisions", data={"csrf_token": token, "text": "Beslut ett."})
+    assert client.post(f"/meetings/{meeting.id}/close", data={"csrf_token": token}).status_code == 302
+    html = _page(client, meeting)
+    assert "Stängt och låst" in html and "Spara rättelse" in html
+    original = db.session.scalar(select(MeetingEntry).where(MeetingEntry.meeting_id == meeting.id))
+    response = client.post(f"/meetings/{meeting.id}/items/{item}/decisions",
+                           data={"csrf_token": token, "text": "Rätt datum är i morgon.", "corrects": str(original.id)})
+    assert response.status_code == 302
+    entries = db.session.scalars(select(MeetingEntry).where(MeetingEntry.meeting_id == meeting.id)
+                                 .order_by(MeetingEntry.created_at)).all()
+    assert [(e.kind, e.text) for e in entries] == [("decision", "Beslut ett."), ("correction", "Rätt datum är i morgon.")]
+    assert entries[1].corrects_id == original.id
+    refused = client.post(f"/meetings/{meeting.id}/attendance", data={"csrf_token": token})
+    assert refused.status_code == 409 and "Mötet är stängt" in refused.get_data(as_text=True)
+    action = client.post(f"/meetings/{meeting.id}/items/{item}/actions", data={
+        "csrf_token": token, "text": "Sent tillägg", "owner_agency": str(org.agencies["police"].id),
+        "deadline": (date.today() + timedelta(days=3)).isoformat()})
+    assert action.status_code == 400 and "Sent tillägg" in action.get_data(as_text=True)
+    assert db.session.scalar(select(Action).where(Action.case_id == consented.id)) is None
+    minutes = client.get(f"/meetings/{meeting.id}/minutes").get_data(as_text=True)
+    assert minutes.index("Beslut ett.") < minutes.index("Rätt datum är i morgon.")
+
+
+def test_bad_input_is_refused_with_a_message_and_nothing_is_lost(app, client, org, world):
+    meeting, consented = world.meeting, world.cases["consented"]
+    factories.login(client, "samordnare.orm")
+    token = factories.csrf_token(_page(client, meeting))
+    item = _item_id(meeting, consented)
+    uncovered = client.post(f"/meetings/{meeting.id}/items/{item}/actions", data={
+        "csrf_token": token, "text": "Fritidsgården bjuder in", "owner_agency": str(org.agencies["leisure"].id),
+        "deadline": (date.today() + timedelta(days=3)).isoformat()})
+    body = uncovered.get_data(as_text=True)
+    assert uncovered.status_code == 400 and "samtycket omfattar den inte" in body and "Fritidsgården bjuder in" in body
+    past = client.post(f"/meetings/{meeting.id}/items/{item}/actions", data={
+        "csrf_token": token, "text": "För sent", "owner_agency": str(org.agencies["police"].id),
+        "deadline": (date.today() - timedelta(days=1)).isoformat()})
+    assert past.status_code == 400 and "Tidsgränsen kan inte ligga före" in past.get_data(as_text=True)
+    assert db.session.scalar(select(Action).where(Action.case_id == consented.id)) is None
+
+    db.session.get(Case, consented.id).district_id = org.districts["FIS"].id  # the family moved
+    db.session.commit()
+    moved = client.post(f"/meetings/{meeting.id}/items/{item}/decisions",
+                        data={"csrf_token": token, "text": "Ett beslut som inte får försvinna."})
+    body = moved.get_data(as_text=True)
+    assert moved.status_code == 400 and "hör inte längre till stadsdelen" in body
+    assert "Ett beslut som inte får försvinna." in body
+    assert db.session.scalar(select(MeetingEntry).where(MeetingEntry.meeting_id == meeting.id)) is None
+
+    forged = client.post(f"/meetings/{meeting.id}/items/{item}/decisions", data={"text": "Utan token"})
+    assert forged.status_code == 400
+    foreign = client.post(f"/meetings/{meeting.id}/items/00000000-0000-4000-8000-000000000000/decisions",
+                          data={"csrf_token": token, "text": "Gissat id"})
+    assert foreign.status_code == 404
+
+
+def test_a_series_makes_the_meetings_of_the_coming_weeks(app, client, org, session):
+    factories.login(client, "samordnare.orm")
+    first = date.today() + timedelta(days=2)
+    response = factories.post_form(client, "/meetings", "/meetings/series", data={
+        "series-district": str(org.districts["ORM"].id), "series-first_on": first.isoformat(),
+        "series-starts_at": "09:30", "series-place": "Kommunhuset", "series-interval_weeks": "2"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    days = db.session.scalars(select(Meeting.held_on).where(Meeting.district_id == org.districts["ORM"].id)
+                              .order_by(Meeting.held_on)).all()
+    assert days == [first + timedelta(weeks=2 * n) for n in range(len(days))] and len(days) >= 4
+    listing = client.get("/meetings").get_data(as_text=True)
+    assert "Kommunhuset" in listing
+    bad = factories.post_form(client, "/meetings", "/meetings/series", data={
+        "series-district": str(org.districts["ORM"].id), "series-first_on": (date.today() - timedelta(days=1)).isoformat(),
+        "series-starts_at": "09:30", "series-place": "Bakåt", "series-interval_weeks": "1"})
+    assert bad.status_code == 400 and "bakåt i tiden" in bad.get_data(as_text=True)
+    assert "Bakåt" in bad.get_data(as_text=True)  # what the user typed is kept
