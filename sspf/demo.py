@@ -136,6 +136,18 @@ def _seed_cases(districts: list[District], agencies: dict[str, Agency]) -> None:
                 _seed_plan(case, coordinator, agencies, slug_name, today)
             else:
                 close_case(actor=coordinator, case=case, reason="moved")
+        _seed_meetings(district, coordinator, today)
+
+
+def _seed_meetings(district: District, coordinator, today: date) -> None:
+    """A weekly SSPF meeting on Tuesdays at nine, from this week's Tuesday (or today, if that has passed)."""
+    from datetime import time
+
+    from sspf.meetings.services import create_series
+
+    first = today + timedelta(days=(1 - today.weekday()) % 7)
+    create_series(actor=coordinator, district=district, first_on=first, starts_at=time(9, 0),
+                  place="Kommunhuset, rum 2 (demo)", interval_weeks=1, today=today)
 
 
 def _seed_plan(case, coordinator, agencies: dict[str, Agency], slug_name: str, today: date) -> None:

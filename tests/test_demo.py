@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from sspf.auth.models import User
@@ -32,3 +34,8 @@ def test_seed_demo_loads_once_and_users_can_log_in(tmp_path):
                                            "csrf_token": token})
     assert response.status_code == 302
     assert "ORM-" in client.get("/cases/").get_data(as_text=True)
+    meetings = client.get("/meetings").get_data(as_text=True)
+    assert meetings.count("Kommunhuset, rum 2 (demo)") >= 8  # a weekly series, eight weeks ahead
+    first = re.search(r'href="(/meetings/[0-9a-f-]{36})"', meetings).group(1)
+    agenda = client.get(first).get_data(as_text=True)
+    assert "Ny aktualisering att bedöma" in agenda  # the demo's new signal is on the first agenda
