@@ -40,10 +40,11 @@ _CONTACT_SUMMARY = load_only(Contact.id, Contact.case_id, Contact.agency_id, Con
 
 
 def get_meeting_for(user: User, meeting_id: str, *, coordinate: bool = False) -> Meeting:
-    """A meeting of one of the user's districts; any other id is not found. ``coordinate`` needs the coordinator."""
+    """A meeting of one of the user's districts; any other id, and any user of a non-authority agency, gets
+    not found. ``coordinate`` needs the coordinator."""
     mid = parse_uuid(meeting_id)
     meeting = db.session.get(Meeting, mid) if mid else None
-    if meeting is None or meeting.district_id not in user.district_ids:
+    if meeting is None or meeting.district_id not in user.district_ids or not Actor.of(user).reads_cases:
         abort(404)
     if coordinate and not Actor.of(user).is_coordinator:
         abort(403)

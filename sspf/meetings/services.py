@@ -294,10 +294,3 @@ def close_meeting(*, actor: User, meeting: Meeting, now: datetime) -> None:
     meeting.status, meeting.closed_at, meeting.closed_by_id = MeetingStatus.CLOSED, now, actor.id
     db.session.flush()
     _changed(actor, meeting, "closed")
-
-
-def this_weeks_meeting(district_ids: Iterable[int], *, today: date) -> Meeting | None:
-    """The next open meeting (today or later) in the user's districts."""
-    return db.session.scalar(select(Meeting).where(Meeting.district_id.in_(list(district_ids)),
-                                                   Meeting.held_on >= today, Meeting.status == MeetingStatus.OPEN)
-                             .order_by(Meeting.held_on, Meeting.starts_at).limit(1))

@@ -107,6 +107,9 @@ def test_each_agency_sees_only_the_cases_its_access_allows(app, client, org, wor
     assert outsider.get(f"/meetings/{meeting.id}").status_code == 404
     assert outsider.get(f"/meetings/{meeting.id}/minutes.pdf").status_code == 404
     assert cop.get("/meetings/00000000-0000-4000-8000-000000000000").status_code == 404
+    club = app.test_client()  # a field worker of a non-authority agency in the district never sees case data
+    factories.login(club, "t.club_field_worker")
+    assert club.get(f"/meetings/{meeting.id}").status_code == 404
 
 
 def test_a_second_coordinator_with_a_stale_agenda_gets_a_conflict_not_an_overwrite(app, client, org, world):
