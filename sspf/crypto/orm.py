@@ -23,7 +23,7 @@ from itertools import chain
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import Mapper, Session
+from sqlalchemy.orm import Mapper, Session, object_session
 from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, instance_state, set_attribute, set_committed_value
 
 from sspf.crypto.aead import decrypt, encrypt, row_part
@@ -235,7 +235,11 @@ def _on_load(target: Any, context: Any) -> None:
 
 
 def _on_refresh(target: Any, context: Any, attrs: Any) -> None:
-    decrypt_instance(target, context.session, context.attributes)
+    # An ORM-enabled UPDATE that synchronises loaded rows ("fetch") refreshes them without a query context.
+    if context is None:
+        decrypt_instance(target, object_session(target), None)
+    else:
+        decrypt_instance(target, context.session, context.attributes)
 
 
 _install_lock = threading.Lock()

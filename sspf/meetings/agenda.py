@@ -92,7 +92,7 @@ def agenda_facts(district_id: int, *, meeting_on: date, previous_on: date,
     live_consent = (select(func.max(Consent.valid_until))
                     .where(Consent.case_id == Case.id, Consent.withdrawn_at.is_(None),
                            Consent.signed_on <= meeting_on).scalar_subquery())
-    any_consent = exists(select(Consent.id).where(Consent.case_id == Case.id))
+    any_consent = exists(select(Consent.id).where(Consent.case_id == Case.id, Consent.signed_on <= meeting_on))
     running = Case.status != CaseStatus.CLOSED
     candidate = or_(
         Case.status == CaseStatus.SIGNAL,

@@ -121,8 +121,19 @@ def previous_meeting_on(meeting: Meeting) -> date:
 # --- the agenda ----------------------------------------------------------------------------------
 
 def _writable(meeting: Meeting) -> None:
-    if meeting.locked:
+    """Refuse writes to a closed meeting, reading its status from the database under a row lock: a meeting
+    another request closed after this one loaded it is closed here too (on SQLite writers are serialised)."""
+    status = db.session.scalar(select(Meeting.status).where(Meeting.id == meeting.id).with_for_update())
+    if status == MeetingStatus.CLOSED or meeting.locked:
+        db.session.refresh(meeting)
         raise MeetingError(_("Mötet är stängt och kan inte ändras. Skriv en rättelse i stället."))
+
+
+def _own(meeting: Meeting, item: AgendaItem, *, shown: bool = False) -> None:
+    if item.meeting_id != meeting.id:
+        raise MeetingError(_("Punkten hör inte till det här mötet."))
+    if shown and item.removed:
+        raise MeetingError(_("Ärendet är borttaget från dagordningen. Lägg tillbaka det först."))
 
 
 def _claim(meeting: Meeting, version: int | None) -> None:
@@ -194,6 +205,7 @@ def refresh_agenda(*, actor: User, meeting: Meeting, version: int) -> int:
 
 
 def move_item(*, actor: User, meeting: Meeting, item: AgendaItem, up: bool, version: int) -> None:
+    _own(meeting, item, shown=True)
     _claim(meeting, version)
     shown = [i for i in _items(meeting) if not i.removed]
     index = next(n for n, i in enumerate(shown) if i.id == item.id)
@@ -205,6 +217,7 @@ def move_item(*, actor: User, meeting: Meeting, item: AgendaItem, up: bool, vers
 
 
 def remove_item(*, actor: User, meeting: Meeting, item: AgendaItem, version: int) -> None:
+    _own(meeting, item)
     _claim(meeting, version)
     item.removed = True
     _changed(actor, meeting, "agenda_item_removed")
@@ -249,6 +262,7 @@ def set_attendance(*, actor: User, meeting: Meeting, present: Iterable[int], age
 
 
 def set_network(*, actor: User, meeting: Meeting, item: AgendaItem, youth: bool, guardians: bool) -> None:
+    _own(meeting, item, shown=True)
     _writable(meeting)
     item.youth_took_part, item.guardians_took_part = youth, guardians
     _changed(actor, meeting, "network_participation")

@@ -92,6 +92,19 @@ def test_update_and_refresh(session_factory, m) -> None:
         assert rows[0].name == "second" and not s.is_modified(rows[0])
 
 
+def test_orm_update_of_a_loaded_row_keeps_its_encrypted_fields_readable(session_factory, m) -> None:
+    """An ORM-enabled UPDATE synchronises the loaded object through the refresh event, whose context has no
+    session: the hook must still find one (it used to fail with AttributeError)."""
+    with session_factory() as s:
+        p = m.Person(name="Kim", city="Nacka")
+        s.add(p)
+        s.commit()
+        assert p.name == "Kim"
+        s.execute(update(m.Person).where(m.Person.id == p.id).values(city="Malmö")
+                  .execution_options(synchronize_session="fetch"))
+        assert p.city == "Malmö" and p.name == "Kim"
+
+
 def test_id_assigned_if_missing(session_factory, m) -> None:
     with session_factory() as s:
         p = m.Person(name="x")

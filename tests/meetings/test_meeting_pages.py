@@ -149,7 +149,8 @@ def test_a_closed_meeting_takes_corrections_as_new_entries_and_nothing_else(app,
     assert response.status_code == 302
     entries = db.session.scalars(select(MeetingEntry).where(MeetingEntry.meeting_id == meeting.id)
                                  .order_by(MeetingEntry.created_at)).all()
-    assert [(e.kind, e.text) for e in entries] == [("decision", "Beslut ett."), ("correction", "Rätt datum är i morgon.")]
+    assert [(e.kind, e.text) for e in entries] == [("decision", "Beslut ett."),
+                                                   ("correction", "Rätt datum är i morgon.")]
     assert entries[1].corrects_id == original.id
     refused = client.post(f"/meetings/{meeting.id}/attendance", data={"csrf_token": token})
     assert refused.status_code == 409 and "Mötet är stängt" in refused.get_data(as_text=True)
@@ -206,8 +207,9 @@ def test_a_series_makes_the_meetings_of_the_coming_weeks(app, client, org, sessi
     assert days == [first + timedelta(weeks=2 * n) for n in range(len(days))] and len(days) >= 4
     listing = client.get("/meetings").get_data(as_text=True)
     assert "Kommunhuset" in listing
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
     bad = factories.post_form(client, "/meetings", "/meetings/series", data={
-        "series-district": str(org.districts["ORM"].id), "series-first_on": (date.today() - timedelta(days=1)).isoformat(),
+        "series-district": str(org.districts["ORM"].id), "series-first_on": yesterday,
         "series-starts_at": "09:30", "series-place": "Bakåt", "series-interval_weeks": "1"})
     assert bad.status_code == 400 and "bakåt i tiden" in bad.get_data(as_text=True)
     assert "Bakåt" in bad.get_data(as_text=True)  # what the user typed is kept
