@@ -80,6 +80,8 @@ class ItemView:
     decisions: list[MeetingEntry] = field(default_factory=list)
     #: Actions agreed at this meeting.
     agreed: list[Action] = field(default_factory=list)
+    #: Every other open action of the case: the meeting goes through who does what by when.
+    open: list[Action] = field(default_factory=list)
 
 
 @dataclass
@@ -144,10 +146,13 @@ def _add_news(actor: Actor, by_case: dict[uuid.UUID, ItemView], meeting: Meeting
     since = datetime.combine(previous_on + timedelta(days=1), time.min, tzinfo=ZoneInfo("Europe/Stockholm"))
     for action in db.session.scalars(select(Action).where(
             Action.case_id.in_(ids), or_(Action.created_at > since, Action.done_at > since,
-                                         Action.meeting_id == meeting.id)).order_by(Action.deadline)):
+                                         Action.meeting_id == meeting.id, Action.status == ActionStatus.OPEN))
+            .order_by(Action.deadline)):
         view = by_case[action.case_id]
         if action.meeting_id == meeting.id:
             view.agreed.append(action)
+        elif action.status == ActionStatus.OPEN:
+            view.open.append(action)
         elif action.status == ActionStatus.DONE and action.done_at and action.done_at > since:
             _news(view, action.owner_agency.name).done.append(action)
         if action.meeting_id != meeting.id and action.created_at > since:

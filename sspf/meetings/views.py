@@ -109,7 +109,8 @@ def _render(meeting, *, status=200, bound=None, unsaved=None):
         agenda_form=AgendaForm(version=meeting.agenda_version), add_form=AddCaseForm(version=meeting.agenda_version),
         decision_form=DecisionForm(formdata=None), action_form=_action_form(view.agencies),
         network_form=NetworkForm(formdata=None), csrf_form=BaseForm(), reason_labels=REASON_LABELS,
-        cat=catalogue(), today=date.today(), decisions=queries.decisions_in_order), status
+        cat=catalogue(), today=date.today(), decisions=queries.decisions_in_order,
+        agency_id=_user().agency_id), status
 
 
 def _action_form(agencies, formdata=None) -> MeetingActionForm:

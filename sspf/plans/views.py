@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -24,6 +25,7 @@ from sspf.plans.models import MAPPING_SECTIONS, Action, ActionStatus, Goal, Goal
 from sspf.web.forms import clean_text, show_service_error
 
 bp = Blueprint("plans", __name__)
+_MEETING_PAGE = re.compile(r"/meetings/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 GOAL_LABELS = {GoalStatus.NOT_STARTED: _l("Ej påbörjat"), GoalStatus.IN_PROGRESS: _l("Pågår"),
                GoalStatus.REACHED: _l("Uppnått"), GoalStatus.NOT_REACHED: _l("Ej uppnått")}
@@ -172,8 +174,12 @@ def action_status(case_id: str, action_id: str):
     if not form.validate_on_submit():
         abort(400)
     services.action_set_status(actor=_user(), case=case, action=action, status=form.status.data)
-    target = request.form.get("next")
-    return redirect(url_for("plans.tasks") if target == "tasks" else url_for("plans.show", case_id=case.id))
+    target = request.form.get("next") or ""
+    if target == "tasks":
+        return redirect(url_for("plans.tasks"))
+    if _MEETING_PAGE.fullmatch(target):  # marked done during a meeting: back to it (never an outside address)
+        return redirect(target)
+    return redirect(url_for("plans.show", case_id=case.id))
 
 
 @bp.route("/tasks")

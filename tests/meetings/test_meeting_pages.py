@@ -213,3 +213,30 @@ def test_a_series_makes_the_meetings_of_the_coming_weeks(app, client, org, sessi
         "series-starts_at": "09:30", "series-place": "Bakåt", "series-interval_weeks": "1"})
     assert bad.status_code == 400 and "bakåt i tiden" in bad.get_data(as_text=True)
     assert "Bakåt" in bad.get_data(as_text=True)  # what the user typed is kept
+
+
+def test_the_owning_agency_marks_an_open_action_done_from_the_meeting(app, client, org, world):
+    from sspf.access.scoping import sharing_agencies
+    from sspf.db import utcnow
+    from sspf.plans.services import action_add
+
+    meeting, consented = world.meeting, world.cases["consented"]
+    action = action_add(actor=org.users["coordinator"], case=consented, text="Samtal med pappan",
+                        owner_agency=org.agencies["police"], owner_user=None, deadline=date.today(),
+                        today=date.today(), allowed_agency_ids=sharing_agencies(consented, now=utcnow()))
+    db.session.commit()
+    cop = app.test_client()
+    factories.login(cop, "t.police_orm")
+    html = _page(cop, meeting)
+    assert "Samtal med pappan" in html and "Markera som klar" in html
+    url = f"/cases/{consented.id}/plan/actions/{action.id}"
+    done = cop.post(url, data={"csrf_token": factories.csrf_token(html), "status": "done",
+                               "next": f"/meetings/{meeting.id}"})
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/meetings/{meeting.id}")
+    assert db.session.get(Action, action.id).status == "done"
+    school = app.test_client()  # the school registered the case but does not own the action: no button for it
+    factories.login(school, "skola.orm")
+    assert "Markera som klar" not in _page(school, meeting)
+    elsewhere = cop.post(url, data={"csrf_token": factories.csrf_token(html), "status": "open",
+                                    "next": "https://example.org/meetings/x"})
+    assert elsewhere.headers["Location"].endswith(f"/cases/{consented.id}/plan")  # never an outside address
