@@ -39,7 +39,8 @@ class Config:
     SECRET_KEY = _env("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
     #: hide_parameters keeps bound values (which may be personal data) out of error messages and logs.
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
+    #: No pool_pre_ping: sspf.db pings only connections that sat idle (a round trip saved per request).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"hide_parameters": True}
     #: Keys never live in the database; these files (or SSPF_KEYRING) hold them.
     SSPF_KEYRING_FILE = _env("KEYRING_FILE")
     SSPF_AUDIT_KEY_FILE = _env("AUDIT_KEY_FILE")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -31,18 +32,38 @@ class Catalogue:
     def entries(self, name: str) -> list[dict[str, Any]]:
         return list(self.data[name])
 
+    @cached_property
+    def _by_code(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Each list's entries by code, built once per process: a case page looks up hundreds of labels."""
+        return {name: {e["code"]: e for e in entries} for name, entries in self.data.items()
+                if name in LISTS}
+
+    @cached_property
+    def _codes(self) -> dict[str, frozenset[str]]:
+        return {name: frozenset(by_code) for name, by_code in self._by_code.items()}
+
     def codes(self, name: str) -> frozenset[str]:
+        if name in self._codes:
+            return self._codes[name]
         return frozenset(entry["code"] for entry in self.data[name])
 
     def entry(self, name: str, code: str) -> dict[str, Any] | None:
+        if name in self._by_code:
+            return self._by_code[name].get(code)
         return next((e for e in self.data[name] if e["code"] == code), None)
 
     def label(self, name: str, code: str) -> str:
         entry = self.entry(name, code)
         if entry is None:
             return code
-        lang = str(get_locale() or "sv")
-        return entry.get(lang) or entry["sv"]
+        locale = get_locale()
+        return entry.get(locale.language if locale else "sv") or entry["sv"]
+
+    def labels(self, name: str) -> dict[str, str]:
+        """Every label of list ``name`` in the current language, by code: for pages that show many."""
+        locale = get_locale()
+        lang = locale.language if locale else "sv"
+        return {code: entry.get(lang) or entry["sv"] for code, entry in self._by_code[name].items()}
 
     def choices(self, name: str) -> list[tuple[str, str]]:
         return [(entry["code"], self.label(name, entry["code"])) for entry in self.data[name]]

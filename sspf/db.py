@@ -6,6 +6,7 @@ on SQLite and PostgreSQL alike (unnamed constraints cannot be dropped portably).
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -109,11 +110,47 @@ def _sqlite_on_begin(conn) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+#: A pooled connection that sat idle longer than this is pinged before use (a restarted database, a
+#: firewall or ``idle_session_timeout`` may have closed it). A busy pool hands out connections that
+#: were in use a moment ago and skips that round trip, which ``pool_pre_ping`` makes on every checkout.
+PING_AFTER_IDLE_SECONDS = 10.0
+_IDLE_SINCE = "sspf_idle_since"
+
+
+def _mark_idle(dbapi_connection, connection_record) -> None:
+    connection_record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _idle_ping(dialect):
+    def ping_if_idle(dbapi_connection, connection_record, connection_proxy) -> None:
+        """Pessimistic disconnect handling for idle connections only (SQLAlchemy's checkout-event recipe).
+
+        Raising ``DisconnectionError`` makes the pool discard this connection and check out another
+        (a fresh one if need be), so a dead connection never reaches a request.
+        """
+        from sqlalchemy import exc
+
+        idle_since = connection_record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as err:
+            raise exc.DisconnectionError(f"idle connection failed its ping: {type(err).__name__}") from err
+
+    return ping_if_idle
+
+
 def configure_engine(engine) -> None:
-    """Install the SQLite fixes on ``engine`` (a no-op for other databases); idempotent."""
+    """Install the SQLite fixes, and the idle-connection ping elsewhere, on ``engine``; idempotent."""
     from sqlalchemy import event
 
-    if engine.dialect.name != "sqlite" or event.contains(engine, "connect", _sqlite_on_connect):
+    if engine.dialect.name != "sqlite":
+        if not event.contains(engine.pool, "checkin", _mark_idle):
+            event.listen(engine.pool, "checkin", _mark_idle)
+            event.listen(engine.pool, "checkout", _idle_ping(engine.dialect))
+        return
+    if event.contains(engine, "connect", _sqlite_on_connect):
         return
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_decimal
+from babel import Locale
+from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
 from flask_login import current_user
 
 from sspf.extensions import babel
@@ -22,11 +25,51 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def _translations():
+    """The request's translations, looked up once per request rather than once per string.
+
+    Flask-Babel's template callables find the locale, domain and catalogue anew for every string
+    (several context lookups each; a page has dozens). The result is kept in Flask-Babel's own
+    per-request slot, which its ``refresh()`` and ``force_locale()`` clear, so both still work.
+    """
+    if not has_app_context():
+        return get_translations()
+    ns = g.get("_flask_babel")
+    translations = getattr(ns, "babel_translations", None)
+    if translations is None:
+        translations = get_translations()  # creates g._flask_babel
+        g._flask_babel.babel_translations = translations
+    return translations
+
+
+@lru_cache(maxsize=4096)
+def _format_calendar_date(value: date, fmt: str, locale: Locale) -> str:
+    return format_date(value, fmt)  # called with ``locale`` current, so the cached text is that locale's
+
+
+def _date_filter(value, fmt: str = "short") -> str:
+    """``|date``. A calendar date's text depends only on the date, the format and the locale (no time zone),
+    and a case page shows the same few dates a hundred times, so those are formatted once per process."""
+    if not value:
+        return ""
+    locale = get_locale()
+    if type(value) is date and locale is not None:
+        return _format_calendar_date(value, fmt, locale)
+    return format_date(value, fmt)
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(Path(app.root_path) / "translations"))
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt) if value else ""
-    app.jinja_env.filters["date"] = lambda value, fmt="short": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["date"] = _date_filter
     app.jinja_env.filters["number"] = lambda value: format_decimal(value) if value is not None else ""
 
     @app.context_processor

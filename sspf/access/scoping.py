@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, false, or_, select
 
 from sspf.access.rules import BASIC, Actor, CaseFacts, Grant, today_of
 from sspf.cases.models import Case, EmergencyAccess, ProtectedAccess
@@ -47,32 +47,44 @@ def visible_cases(actor: Actor, *, now: datetime) -> ColumnElement[bool]:
     return clause
 
 
+def _facts_statements():
+    """The three statements of :func:`case_facts`, with bound parameters: built once per process, since
+    every case page and every write to a case runs them (building them cost more than executing them)."""
+    case_id, agency_id, user_id = bindparam("case_id"), bindparam("agency_id"), bindparam("user_id")
+    today, now = bindparam("today"), bindparam("now")
+    consented = (
+        select(ConsentScope.agency_id, ConsentScope.category).join(Consent, Consent.id == ConsentScope.consent_id)
+        .where(Consent.case_id == case_id, ConsentScope.agency_id == agency_id, _consent_active(today))
+    )
+    disclosed = select(Disclosure.categories).where(Disclosure.case_id == case_id, Disclosure.to_agency_id == agency_id,
+                                                    Disclosure.valid_until >= today)
+    emergency_and_named = select(
+        select(EmergencyAccess.expires_at).where(EmergencyAccess.case_id == case_id, EmergencyAccess.user_id == user_id,
+                                                 EmergencyAccess.expires_at > now)
+        .order_by(EmergencyAccess.expires_at.desc()).limit(1).scalar_subquery(),
+        exists(select(ProtectedAccess.user_id).where(ProtectedAccess.youth_id == bindparam("youth_id"),
+                                                     ProtectedAccess.user_id == user_id)),
+    )
+    return consented, disclosed, emergency_and_named
+
+
+_FACTS = _facts_statements()
+
+
 def case_facts(actor: Actor, case: Case, *, now: datetime) -> CaseFacts:
     """Everything the pure rule needs about one case, in three small queries."""
     today = today_of(now)
     grants: list[Grant] = []
-    rows = db.session.execute(
-        select(ConsentScope.agency_id, ConsentScope.category).join(Consent, Consent.id == ConsentScope.consent_id)
-        .where(Consent.case_id == case.id, ConsentScope.agency_id == actor.agency_id, _consent_active(today))
-    ).all()
-    disclosures = db.session.execute(
-        select(Disclosure.categories).where(Disclosure.case_id == case.id, Disclosure.to_agency_id == actor.agency_id,
-                                            Disclosure.valid_until >= today)
-    ).scalars().all()
+    consented, disclosed, emergency_and_named = _FACTS
+    params = {"case_id": case.id, "agency_id": actor.agency_id, "user_id": actor.user_id, "today": today, "now": now,
+              "youth_id": case.youth_id}
+    rows = db.session.execute(consented, params).all()
+    disclosures = db.session.execute(disclosed, params).scalars().all()
     # A disclosure grants identity (basic) besides its categories, as the SQL form counts any disclosure.
     categories = {category for _agency, category in rows} | {c for cats in disclosures for c in (*cats, BASIC)}
     if categories:
         grants.append(Grant(actor.agency_id, frozenset(categories)))
-    emergency_until, named = db.session.execute(
-        select(
-            select(EmergencyAccess.expires_at).where(EmergencyAccess.case_id == case.id,
-                                                     EmergencyAccess.user_id == actor.user_id,
-                                                     EmergencyAccess.expires_at > now)
-            .order_by(EmergencyAccess.expires_at.desc()).limit(1).scalar_subquery(),
-            exists(select(ProtectedAccess.user_id).where(ProtectedAccess.youth_id == case.youth_id,
-                                                         ProtectedAccess.user_id == actor.user_id)),
-        )
-    ).one()
+    emergency_until, named = db.session.execute(emergency_and_named, params).one()
     return CaseFacts(
         district_id=case.district_id, registering_agency_id=case.registering_agency_id,
         protected_identity=case.youth.protected_identity, guardian_protected=case.youth.guardian_protected,

@@ -13,17 +13,28 @@ from datetime import datetime, timedelta
 
 from flask import current_app, g, request, session
 from flask_login import login_user, logout_user
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from sspf.audit import AuditAction, record
-from sspf.auth.models import User, UserSession
+from sspf.auth.models import MfaCredential, User, UserSession
 from sspf.db import utcnow
 from sspf.extensions import db
 
 SESSION_KEY = "sid"
 #: last_seen_at is written at most this often, so a page view is not a write on every request.
 TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+#: One query for the session, its user, agency, districts and second factor: this runs on every
+#: authenticated request, so it must not become four round trips. Built once, so each request only
+#: looks up the compiled form. The TOTP secret is not loaded (nor decrypted) here: only the MFA
+#: views read it, and they load it when they do.
+_USER_PATH = joinedload(UserSession.user)
+_SESSION_BY_TOKEN = (
+    select(UserSession).where(UserSession.token_hash == bindparam("token_hash"))
+    .options(_USER_PATH.joinedload(User.districts), _USER_PATH.joinedload(User.mfa).defer(MfaCredential.secret))
+)
 
 
 def _hash(token: str) -> str:
@@ -75,13 +86,7 @@ def pending_session() -> UserSession | None:
     token = session.get(SESSION_KEY)
     row = None
     if token:
-        # One query for the session, its user, agency, districts and second factor: this runs on
-        # every authenticated request, so it must not become four round trips.
-        user_path = joinedload(UserSession.user)
-        row = db.session.scalars(
-            select(UserSession).where(UserSession.token_hash == _hash(token))
-            .options(user_path.joinedload(User.districts), user_path.joinedload(User.mfa))
-        ).unique().first()
+        row = db.session.scalars(_SESSION_BY_TOKEN, {"token_hash": _hash(token)}).unique().first()
         if row is not None and not _is_live(row):
             row = None
     g.user_session = row

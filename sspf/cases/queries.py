@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask import abort
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 
 from sspf.access.contacts import visible_contacts
 from sspf.access.rules import Actor, CaseAccess, can_coordinate, case_access
@@ -123,7 +123,9 @@ def case_detail(user: User, case: Case, access: CaseAccess) -> CaseDetail:
     triage = consents = disclosures = None
     if access.full:
         triage = db.session.scalar(select(Triage).where(Triage.case_id == case.id))
+        # The scanned form (possibly megabytes) is not shown here: neither loaded nor decrypted.
         consents = list(db.session.scalars(select(Consent).where(Consent.case_id == case.id)
+                                           .options(defer(Consent.scanned_form))
                                            .order_by(Consent.signed_on.desc())))
         disclosures = list(db.session.scalars(select(Disclosure).where(Disclosure.case_id == case.id)
                                               .order_by(Disclosure.disclosed_at.desc())))

@@ -105,3 +105,30 @@ def test_end_other_sessions_button(app, client, org, session):
     assert client.get("/").status_code == 200
     live = session.scalars(select(UserSession).where(UserSession.ended_at.is_(None))).all()
     assert len(live) == 1 and live[0].last_seen_at <= utcnow()
+
+
+def test_a_request_writes_last_seen_at_only_once_a_touch_interval_has_passed(client, org, session):
+    """Idle timeout without a write on every page view: last_seen_at moves at most once per TOUCH_INTERVAL."""
+    from sspf.auth.sessions import TOUCH_INTERVAL
+
+    factories.login(client, "admin")
+    assert client.get("/").status_code == 200
+    _age_session(session, seen={"seconds": 5})
+    seen = session.scalar(select(UserSession.last_seen_at))
+    assert client.get("/").status_code == 200
+    session.expire_all()
+    assert session.scalar(select(UserSession.last_seen_at)) == seen  # within the interval: no write
+    _age_session(session, seen={"seconds": TOUCH_INTERVAL.total_seconds()})
+    assert client.get("/").status_code == 200
+    session.expire_all()
+    assert session.scalar(select(UserSession.last_seen_at)) > utcnow() - timedelta(seconds=5)  # touched
+
+
+def test_idle_timeout_counts_from_the_last_touch_not_the_last_request(client, org, session):
+    """The throttle never ends a session early: a session seen 29 minutes ago is live and gets touched."""
+    factories.login(client, "admin")
+    _age_session(session, seen={"minutes": 29})
+    assert client.get("/").status_code == 200
+    session.expire_all()
+    assert session.scalar(select(UserSession.last_seen_at)) > utcnow() - timedelta(minutes=1)
+    assert client.get("/").status_code == 200

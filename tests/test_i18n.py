@@ -1,0 +1,57 @@
+"""Template translations and date formatting, cached per request and per process (``sspf.i18n``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from flask import render_template_string
+from flask_babel import force_locale, refresh
+
+from sspf.catalogue import catalogue
+
+
+def test_template_strings_follow_the_locale_even_when_it_changes_within_a_request(app):
+    with app.test_request_context("/"):
+        assert render_template_string('{{ _("Logga ut") }}') == "Logga ut"
+        with force_locale("en"):
+            assert render_template_string('{{ _("Logga ut") }}') == "Log out"
+        assert render_template_string('{{ _("Logga ut") }}') == "Logga ut"
+    with app.test_request_context("/"):
+        from flask import session
+
+        session["lang"] = "en"
+        assert render_template_string('{{ _("Logga ut") }}') == "Log out"
+        session["lang"] = "sv"
+        refresh()  # Flask-Babel's way to switch language mid-request
+        assert render_template_string('{{ _("Logga ut") }}') == "Logga ut"
+
+
+def test_the_date_filter_formats_each_locale_and_value_correctly_from_its_cache(app):
+    with app.test_request_context("/"):
+        sv = [render_template_string("{{ d|date }}", d=date(2026, 11, 2)) for _ in range(2)]
+        with force_locale("en"):
+            en = render_template_string("{{ d|date }}", d=date(2026, 11, 2))
+            long_en = render_template_string("{{ d|date('long') }}", d=date(2026, 11, 2))
+        assert sv == ["2026-11-02", "2026-11-02"]
+        assert en == "11/2/26" and long_en == "November 2, 2026"
+        assert render_template_string("{{ d|date }}", d=date(2026, 11, 3)) == "2026-11-03"
+        assert render_template_string("{{ d|date }}", d=None) == ""
+        # A datetime is not cached: its date depends on the time zone (Stockholm here).
+        assert render_template_string("{{ d|date }}", d=datetime(2026, 11, 2, 23, 30, tzinfo=UTC)) == "2026-11-03"
+
+
+def test_catalogue_labels_and_codes_come_from_the_catalogue_in_the_current_language(app):
+    with app.test_request_context("/"):
+        cat = catalogue()
+        for name in ("contact_types", "contact_parties", "legal_bases"):
+            entries = cat.entries(name)
+            assert cat.codes(name) == frozenset(e["code"] for e in entries)
+            assert cat.labels(name) == {e["code"]: e["sv"] for e in entries}
+            assert all(cat.label(name, e["code"]) == e["sv"] for e in entries)
+            assert cat.entry(name, entries[0]["code"]) == entries[0]
+        assert cat.label("contact_types", "no-such-code") == "no-such-code"
+        assert cat.entry("contact_types", "no-such-code") is None
+        with force_locale("en"):
+            entry = cat.entries("contact_types")[0]
+            assert cat.label("contact_types", entry["code"]) == (entry.get("en") or entry["sv"])
+            assert cat.labels("contact_types")[entry["code"]] == (entry.get("en") or entry["sv"])
