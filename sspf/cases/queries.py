@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from flask import abort
 from sqlalchemy import func, select
 from sqlalchemy.orm import defer, joinedload
 
 from sspf.access.contacts import visible_contacts
-from sspf.access.rules import Actor, CaseAccess, can_coordinate, case_access
+from sspf.access.rules import Actor, CaseAccess, can_coordinate, case_access, today_of
 from sspf.access.scoping import case_facts, visible_cases
 from sspf.audit import AuditAction, Outcome, record
 from sspf.audit.models import AuditEvent
@@ -21,8 +21,9 @@ from sspf.catalogue import catalogue
 from sspf.consent.models import Consent, Disclosure
 from sspf.contacts.models import Contact
 from sspf.crypto import blind_index_match
-from sspf.db import parse_uuid
+from sspf.db import parse_uuid, utcnow
 from sspf.extensions import db
+from sspf.meetings.models import Meeting
 
 log = logging.getLogger("sspf.access")
 PER_PAGE = 50
@@ -111,6 +112,9 @@ class CaseDetail:
     disclosures: list[Disclosure]
     contacts: list[Contact]
     readers: list[tuple[str, datetime]]
+    #: The day of the district's last SSPF meeting, and the contacts since then by agency name.
+    last_meeting_on: date | None = None
+    since_meeting: dict[str, list[Contact]] = field(default_factory=dict)
 
 
 def case_detail(user: User, case: Case, access: CaseAccess) -> CaseDetail:
@@ -140,8 +144,15 @@ def case_detail(user: User, case: Case, access: CaseAccess) -> CaseDetail:
             .where(AuditEvent.target_type == "case", AuditEvent.target_id == str(case.id),
                    AuditEvent.action == AuditAction.CASE_READ.value)
             .group_by(User.display_name).order_by(func.max(AuditEvent.at).desc()).limit(30))]
+    last_meeting_on = db.session.scalar(select(func.max(Meeting.held_on)).where(
+        Meeting.district_id == case.district_id, Meeting.held_on < today_of(utcnow())))
+    since_meeting: dict[str, list[Contact]] = {}
+    for contact in contacts:
+        if last_meeting_on is not None and contact.occurred_on > last_meeting_on:
+            since_meeting.setdefault(contact.agency.name, []).append(contact)
     return CaseDetail(signals=signals, triage=triage, consents=consents or [], disclosures=disclosures or [],
-                      contacts=contacts, readers=readers)
+                      contacts=contacts, readers=readers, last_meeting_on=last_meeting_on,
+                      since_meeting=dict(sorted(since_meeting.items())))
 
 
 @dataclass

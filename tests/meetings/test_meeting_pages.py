@@ -240,3 +240,24 @@ def test_the_owning_agency_marks_an_open_action_done_from_the_meeting(app, clien
     elsewhere = cop.post(url, data={"csrf_token": factories.csrf_token(html), "status": "open",
                                     "next": "https://example.org/meetings/x"})
     assert elsewhere.headers["Location"].endswith(f"/cases/{consented.id}/plan")  # never an outside address
+
+
+def test_the_case_page_shows_each_agencys_contacts_since_the_last_meeting(app, client, org, world):
+    consented, today = world.cases["consented"], date.today()
+    db.session.add(Meeting(district_id=org.districts["ORM"].id, held_on=today - timedelta(days=7), starts_at=time(9),
+                           place="Förra veckan"))
+    world.contact(consented, "field_worker", occurred_on=today - timedelta(days=10))  # before the last meeting
+    world.contact(consented, "field_worker", occurred_on=today - timedelta(days=3))
+    world.contact(consented, "police_orm", occurred_on=today)  # police's own: the school does not see it
+    db.session.commit()
+
+    def since(user: str) -> str:
+        viewer = app.test_client()
+        factories.login(viewer, user)
+        html = viewer.get(f"/cases/{consented.id}").get_data(as_text=True)
+        return html.split('data-testid="since-meeting">', 1)[1].split("</div>", 1)[0]
+
+    school = since("skola.orm")
+    assert "Skola</strong>: 1 kontakt" in school and "Polisen" not in school
+    police = since("t.police_orm")
+    assert "Polisen</strong>: 1 kontakt" in police and "Skola" not in police
