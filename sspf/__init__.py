@@ -53,7 +53,19 @@ def create_app(config: Any = None, overrides: dict[str, Any] | None = None) -> F
     from sspf.auth.permissions import can
 
     app.jinja_env.globals["can"] = can
+    if not app.testing:
+        _freeze_startup_objects()
     return app
+
+
+def _freeze_startup_objects() -> None:
+    """Move everything built at start-up (modules, mappers, compiled config) out of the garbage collector's
+    reach: it lives as long as the process anyway, and a full collection would otherwise walk it again on
+    every request that allocates many objects (a 200-case agenda did, and was a quarter slower for it)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def _init_login(app: Flask, login_manager) -> None:

@@ -92,30 +92,36 @@ def case_facts(actor: Actor, case: Case, *, now: datetime) -> CaseFacts:
     )
 
 
-def case_facts_many(actor: Actor, cases: list[Case], *, now: datetime) -> dict[uuid.UUID, CaseFacts]:
-    """``case_facts`` for many cases in four queries, whatever their number (agendas and minutes)."""
+def case_facts_many(actor: Actor, cases: list[Case], *, now: datetime, within=None) -> dict[uuid.UUID, CaseFacts]:
+    """``case_facts`` for many cases in four queries, whatever their number (agendas and minutes).
+
+    ``within``, a SELECT of those cases' ids, replaces the list of ids in the SQL: one parameter instead
+    of hundreds.
+    """
     today = today_of(now)
     ids = [c.id for c in cases]
+    scope = ids if within is None else within
     categories: dict[uuid.UUID, set[str]] = {cid: set() for cid in ids}
     emergency: dict[uuid.UUID, datetime] = {}
     named: set[uuid.UUID] = set()
     if ids:
         for case_id, category in db.session.execute(
                 select(Consent.case_id, ConsentScope.category).join(ConsentScope, Consent.id == ConsentScope.consent_id)
-                .where(Consent.case_id.in_(ids), ConsentScope.agency_id == actor.agency_id, _consent_active(today))):
-            categories[case_id].add(category)
+                .where(Consent.case_id.in_(scope), ConsentScope.agency_id == actor.agency_id, _consent_active(today))):
+            categories.setdefault(case_id, set()).add(category)
         for case_id, cats in db.session.execute(
                 select(Disclosure.case_id, Disclosure.categories)
-                .where(Disclosure.case_id.in_(ids), Disclosure.to_agency_id == actor.agency_id,
+                .where(Disclosure.case_id.in_(scope), Disclosure.to_agency_id == actor.agency_id,
                        Disclosure.valid_until >= today)):
-            categories[case_id].update((*cats, BASIC))
+            categories.setdefault(case_id, set()).update((*cats, BASIC))
         for case_id, until in db.session.execute(
                 select(EmergencyAccess.case_id, EmergencyAccess.expires_at)
-                .where(EmergencyAccess.case_id.in_(ids), EmergencyAccess.user_id == actor.user_id,
+                .where(EmergencyAccess.case_id.in_(scope), EmergencyAccess.user_id == actor.user_id,
                        EmergencyAccess.expires_at > now)):
             emergency[case_id] = max(until, emergency.get(case_id, until))
+        youths = [c.youth_id for c in cases] if within is None else select(Case.youth_id).where(Case.id.in_(within))
         named = set(db.session.scalars(select(ProtectedAccess.youth_id).where(
-            ProtectedAccess.youth_id.in_([c.youth_id for c in cases]), ProtectedAccess.user_id == actor.user_id)))
+            ProtectedAccess.youth_id.in_(youths), ProtectedAccess.user_id == actor.user_id)))
     return {
         c.id: CaseFacts(
             district_id=c.district_id, registering_agency_id=c.registering_agency_id,

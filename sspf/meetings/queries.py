@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort
 from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from sspf.access.rules import Actor, CaseAccess, case_access, contact_visible
 from sspf.access.scoping import case_facts_many, visible_cases
@@ -31,12 +31,17 @@ from sspf.meetings.services import previous_meeting_on
 from sspf.org.models import Agency
 from sspf.plans.models import Action, ActionStatus
 
-#: The agenda shows case codes, never names: it is read on a projector.
-_AGENDA_CASE = joinedload(Case.youth).load_only(Youth.id, Youth.ref, Youth.protected_identity,
-                                                Youth.guardian_protected, Youth.district_id)
-#: Contacts in the meeting view: what, when and by whom; the note stays on the case page.
-_CONTACT_SUMMARY = load_only(Contact.id, Contact.case_id, Contact.agency_id, Contact.category, Contact.occurred_on,
-                             Contact.type, Contact.visibility)
+#: The agenda shows case codes, never names (it is read on a projector): of the youth only what the access
+#: rule needs, and neither the district nor the registering agency, which the case's ids already give.
+_AGENDA_CASE = (load_only(Case.id, Case.code, Case.status, Case.district_id, Case.registering_agency_id,
+                          Case.youth_id),
+                joinedload(Case.youth).load_only(Youth.id, Youth.ref, Youth.protected_identity,
+                                                 Youth.guardian_protected, Youth.district_id),
+                lazyload(Case.district), lazyload(Case.registering_agency))
+#: Contacts in the meeting view: what, when and by whom, as plain rows; the note stays on the case page.
+_CONTACT_SUMMARY = select(Contact.id, Contact.case_id, Contact.agency_id, Contact.category, Contact.occurred_on,
+                          Contact.type, Contact.visibility, Agency.name.label("agency")
+                          ).join(Agency, Agency.id == Contact.agency_id)
 
 
 def get_meeting_for(user: User, meeting_id: str, *, coordinate: bool = False) -> Meeting:
@@ -66,7 +71,7 @@ def meetings_for(user: User, *, today: date) -> tuple[list[Meeting], list[Meetin
 class AgencyNews:
     """What one agency did in a case since the last meeting."""
 
-    contacts: list[Contact] = field(default_factory=list)
+    contacts: list = field(default_factory=list)  # rows: occurred_on, type, agency...
     done: list[Action] = field(default_factory=list)
     new: list[Action] = field(default_factory=list)
 
@@ -99,28 +104,30 @@ def meeting_view(user: User, meeting: Meeting, *, now: datetime, purpose: str = 
     actor = Actor.of(user)
     previous_on = previous_meeting_on(meeting)
     rows = db.session.execute(
-        select(AgendaItem, Case).join(Case, Case.id == AgendaItem.case_id).options(_AGENDA_CASE)
+        select(AgendaItem, Case).join(Case, Case.id == AgendaItem.case_id).options(*_AGENDA_CASE)
         .where(AgendaItem.meeting_id == meeting.id, visible_cases(actor, now=now))
         .order_by(AgendaItem.position)).tuples().all()
-    facts = case_facts_many(actor, [case for _item, case in rows], now=now)
+    # The visible cases on the agenda as a subquery: one bound parameter, not one per case, for every read below.
+    shown = (select(AgendaItem.case_id).join(Case, Case.id == AgendaItem.case_id)
+             .where(AgendaItem.meeting_id == meeting.id, AgendaItem.removed.is_(False), visible_cases(actor, now=now)))
+    facts = case_facts_many(actor, [case for item, case in rows if not item.removed], now=now, within=shown)
     everything = catalogue().codes("information_categories")
     views, removed = [], []
     for item, case in rows:
-        access = case_access(actor, facts[case.id], now=now, all_categories=everything)
-        if not access.visible:
-            continue
         if item.removed:
             removed.append((item, case.code))
-        else:
+            continue
+        access = case_access(actor, facts[case.id], now=now, all_categories=everything)
+        if access.visible:  # the SQL above and the pure rule agree; if they ever do not, show nothing
             views.append(ItemView(item=item, case=case, access=access))
     by_case = {v.case.id: v for v in views}
-    ids = list(by_case)
-    if ids:
-        _add_news(actor, by_case, meeting, previous_on)
+    if by_case:
+        _add_news(actor, by_case, meeting, previous_on, shown)
         for entry in db.session.scalars(select(MeetingEntry).where(MeetingEntry.meeting_id == meeting.id,
-                                                                   MeetingEntry.case_id.in_(ids))
+                                                                   MeetingEntry.case_id.in_(shown))
                                         .order_by(MeetingEntry.created_at)):
-            by_case[entry.case_id].decisions.append(entry)
+            if entry.case_id in by_case:
+                by_case[entry.case_id].decisions.append(entry)
     attendance = {a.agency_id: a.present for a in db.session.scalars(
         select(Attendance).where(Attendance.meeting_id == meeting.id))}
     agencies = list(db.session.scalars(select(Agency).where(Agency.is_authority.is_(True), Agency.active.is_(True))
@@ -132,23 +139,23 @@ def meeting_view(user: User, meeting: Meeting, *, now: datetime, purpose: str = 
                        attendance=attendance, agencies=agencies)
 
 
-def _add_news(actor: Actor, by_case: dict[uuid.UUID, ItemView], meeting: Meeting, previous_on: date) -> None:
-    ids = list(by_case)
-    for contact in db.session.scalars(select(Contact).options(_CONTACT_SUMMARY, joinedload(Contact.agency))
-                                      .where(Contact.case_id.in_(ids), Contact.occurred_on > previous_on,
-                                             Contact.occurred_on <= meeting.held_on)
-                                      .order_by(Contact.occurred_on)):
-        view = by_case[contact.case_id]
-        if contact_visible(actor, view.access, agency_id=contact.agency_id, category=contact.category,
-                           visibility=contact.visibility):
-            _news(view, contact.agency.name).contacts.append(contact)
+def _add_news(actor: Actor, by_case: dict[uuid.UUID, ItemView], meeting: Meeting, previous_on: date, shown) -> None:
+    contacts = _CONTACT_SUMMARY.where(Contact.case_id.in_(shown), Contact.occurred_on > previous_on,
+                                      Contact.occurred_on <= meeting.held_on).order_by(Contact.occurred_on)
+    for contact in db.session.execute(contacts):
+        view = by_case.get(contact.case_id)
+        if view is not None and contact_visible(actor, view.access, agency_id=contact.agency_id,
+                                                category=contact.category, visibility=contact.visibility):
+            _news(view, contact.agency).contacts.append(contact)
     # Since the end of the last meeting's day (local time): what was agreed there is in its own minutes.
     since = datetime.combine(previous_on + timedelta(days=1), time.min, tzinfo=ZoneInfo("Europe/Stockholm"))
     for action in db.session.scalars(select(Action).where(
-            Action.case_id.in_(ids), or_(Action.created_at > since, Action.done_at > since,
-                                         Action.meeting_id == meeting.id, Action.status == ActionStatus.OPEN))
+            Action.case_id.in_(shown), or_(Action.created_at > since, Action.done_at > since,
+                                           Action.meeting_id == meeting.id, Action.status == ActionStatus.OPEN))
             .order_by(Action.deadline)):
-        view = by_case[action.case_id]
+        view = by_case.get(action.case_id)
+        if view is None:
+            continue
         if action.meeting_id == meeting.id:
             view.agreed.append(action)
         elif action.status == ActionStatus.OPEN:

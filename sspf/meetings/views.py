@@ -32,6 +32,7 @@ from sspf.meetings.labels import REASON_LABELS
 from sspf.meetings.models import AgendaItem, MeetingEntry, MeetingSeries
 from sspf.org.models import Agency, District
 from sspf.plans import services as plan_services
+from sspf.web.boundary import release_loaded_rows
 from sspf.web.forms import BaseForm, clean_text, show_service_error
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
@@ -100,21 +101,23 @@ def create_extra():
     return _index(extra_form=form, status=400)
 
 
-def _render(meeting, *, status=200, bound=None, unsaved=None):
-    """The meeting page; ``bound`` is a refused form kept with what the user typed: (kind, item id, form)."""
+def _render(meeting, *, status=200, bound=None, unsaved=None, focus=None):
+    """The meeting page; ``bound`` is a refused form kept with what the user typed: (kind, item id, form).
+
+    ``focus`` is the agenda item being recorded: only its forms are on the page (an agenda may hold hundreds
+    of cases, and the meeting takes them one at a time).
+    """
     view = queries.meeting_view(_user(), meeting, now=utcnow())
-    coordinate = Actor.of(_user()).is_coordinator
     return render_template(
-        "meetings/show.html", meeting=meeting, view=view, coordinate=coordinate, bound=bound, unsaved=unsaved,
-        agenda_form=AgendaForm(version=meeting.agenda_version), add_form=AddCaseForm(version=meeting.agenda_version),
-        decision_form=DecisionForm(formdata=None), action_form=_action_form(view.agencies),
-        network_form=NetworkForm(formdata=None), csrf_form=BaseForm(), reason_labels=REASON_LABELS,
-        cat=catalogue(), today=date.today(), decisions=queries.decisions_in_order,
-        agency_id=_user().agency_id), status
+        "meetings/show.html", meeting=meeting, view=view, coordinate=Actor.of(_user()).is_coordinator, bound=bound,
+        focus=focus or (bound[1] if bound else None),
+        unsaved=unsaved, add_form=AddCaseForm(version=meeting.agenda_version),
+        reason_labels={code: str(label) for code, label in REASON_LABELS.items()}, cat=catalogue(),
+        today=date.today(), decisions=queries.decisions_in_order, agency_id=_user().agency_id), status
 
 
-def _action_form(agencies, formdata=None) -> MeetingActionForm:
-    form = MeetingActionForm(formdata=formdata) if formdata is not None else MeetingActionForm(formdata=None)
+def _action_form(agencies) -> MeetingActionForm:
+    form = MeetingActionForm()
     form.owner_agency.choices = [(a.id, a.name) for a in agencies]
     return form
 
@@ -124,7 +127,9 @@ def _action_form(agencies, formdata=None) -> MeetingActionForm:
 def show(meeting_id: str):
     meeting = queries.get_meeting_for(_user(), meeting_id)
     services.ensure_agenda(meeting)
-    return _render(meeting)
+    page = _render(meeting, focus=parse_uuid(request.args.get("item", "")))
+    release_loaded_rows()
+    return page
 
 
 def _item(meeting, item_id: str) -> AgendaItem:
@@ -232,7 +237,7 @@ def network(meeting_id: str, item_id: str):
     except services.MeetingError as exc:
         flash(str(exc), "error")
         return _render(meeting, status=409)
-    return redirect(url_for("meetings.show", meeting_id=meeting.id) + f"#item-{item.id}")
+    return redirect(url_for("meetings.show", meeting_id=meeting.id, item=item.id) + f"#item-{item.id}")
 
 
 @bp.route("/<meeting_id>/items/<item_id>/decisions", methods=["POST"])
@@ -253,7 +258,7 @@ def decide(meeting_id: str, item_id: str):
             show_service_error(form, exc)
         else:
             flash(_("Beslutet är sparat."), "success")
-            return redirect(url_for("meetings.show", meeting_id=meeting.id) + f"#item-{item.id}")
+            return redirect(url_for("meetings.show", meeting_id=meeting.id, item=item.id) + f"#item-{item.id}")
     return _render(meeting, status=400, bound=("decision", item.id, form), unsaved=form.text.data)
 
 
@@ -273,7 +278,7 @@ def add_action(meeting_id: str, item_id: str):
     item, case = _item_case(meeting, item_id)
     agencies = list(db.session.scalars(select(Agency).where(Agency.is_authority.is_(True), Agency.active.is_(True))
                                        .order_by(Agency.name)))
-    form = _action_form(agencies, formdata=request.form)
+    form = _action_form(agencies)
     if form.validate_on_submit():
         try:
             if meeting.locked:
@@ -289,7 +294,7 @@ def add_action(meeting_id: str, item_id: str):
             show_service_error(form, exc, fallback="text")
         else:
             flash(_("Åtgärden är tillagd i planen."), "success")
-            return redirect(url_for("meetings.show", meeting_id=meeting.id) + f"#item-{item.id}")
+            return redirect(url_for("meetings.show", meeting_id=meeting.id, item=item.id) + f"#item-{item.id}")
     return _render(meeting, status=400, bound=("action", item.id, form), unsaved=form.text.data)
 
 

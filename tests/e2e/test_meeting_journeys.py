@@ -65,7 +65,10 @@ def test_coordinator_runs_the_meeting_and_the_police_find_their_task(page_as, li
     expect(flash(coordinator)).to_have_text("Närvaron är sparad.")
     expect(card(coordinator, "Närvaro").get_by_label("Polisen")).to_be_checked()
 
-    # A decision, then a new action for the police, without leaving the page.
+    # The coordinator takes up the case: its forms open in place. A decision, then a new action for the police.
+    expect(item.get_by_label("Beslut", exact=True)).to_have_count(0)
+    item.get_by_role("link", name=re.compile("^Protokollför")).click()
+    expect(coordinator).to_have_url(re.compile(r"\?item=[0-9a-f-]+#item-"))
     item.get_by_label("Beslut", exact=True).fill(decision)
     item.get_by_role("button", name=re.compile("^Spara beslut")).click()
     expect(flash(coordinator)).to_have_text("Beslutet är sparat.")
@@ -77,7 +80,7 @@ def test_coordinator_runs_the_meeting_and_the_police_find_their_task(page_as, li
     item.get_by_role("button", name=re.compile("^Lägg till åtgärd")).click()
     expect(flash(coordinator)).to_have_text("Åtgärden är tillagd i planen.")
     expect(item).to_contain_text(action)
-    expect(coordinator).to_have_url(re.compile(r"/meetings/[0-9a-f-]+#item-"))
+    expect(coordinator).to_have_url(re.compile(r"/meetings/[0-9a-f-]+\?item=[0-9a-f-]+#item-"))
 
     # The police officer finds the action under "our tasks".
     police = page_as("police")

@@ -61,13 +61,17 @@ def test_the_agenda_builds_itself_and_the_coordinator_runs_the_meeting(app, clie
     assert codes == [signal.code, consented.code]  # a new signal first, then the flagged case
     assert "Ny aktualisering att bedöma" in html and "Anmäld för diskussion" in html
     assert MARKER_NAME not in html  # the agenda shows codes, it is read on a projector
+    assert "Spara beslut" not in html and html.count("Protokollför") == 2  # forms only for the item in focus
     token = factories.csrf_token(html)
     police, school = org.agencies["police"].id, org.agencies["school"].id
     assert client.post(f"/meetings/{meeting.id}/attendance",
                        data={"csrf_token": token, "present": [str(police), str(school)]}).status_code == 302
     item = _item_id(meeting, consented)
-    assert client.post(f"/meetings/{meeting.id}/items/{item}/decisions",
-                       data={"csrf_token": token, "text": "Polisen gör hembesök med skolan."}).status_code == 302
+    focused = client.get(f"/meetings/{meeting.id}?item={item}").get_data(as_text=True)
+    assert focused.count("Spara beslut") == 1 and focused.count("Protokollför") == 1
+    saved = client.post(f"/meetings/{meeting.id}/items/{item}/decisions",
+                        data={"csrf_token": token, "text": "Polisen gör hembesök med skolan."})
+    assert saved.status_code == 302 and saved.headers["Location"].endswith(f"?item={item}#item-{item}")
     response = client.post(f"/meetings/{meeting.id}/items/{item}/actions", data={
         "csrf_token": token, "text": "Hembesök", "owner_agency": str(police),
         "deadline": (date.today() + timedelta(days=7)).isoformat()})
@@ -142,7 +146,9 @@ def test_a_closed_meeting_takes_corrections_as_new_entries_and_nothing_else(app,
     client.post(f"/meetings/{meeting.id}/items/{item}/decisions", data={"csrf_token": token, "text": "Beslut ett."})
     assert client.post(f"/meetings/{meeting.id}/close", data={"csrf_token": token}).status_code == 302
     html = _page(client, meeting)
-    assert "Stängt och låst" in html and "Spara rättelse" in html
+    assert "Stängt och låst" in html and "Skriv rättelse" in html and "Spara rättelse" not in html
+    focused = client.get(f"/meetings/{meeting.id}?item={item}").get_data(as_text=True)
+    assert "Spara rättelse" in focused and "Spara beslut" not in focused
     original = db.session.scalar(select(MeetingEntry).where(MeetingEntry.meeting_id == meeting.id))
     response = client.post(f"/meetings/{meeting.id}/items/{item}/decisions",
                            data={"csrf_token": token, "text": "Rätt datum är i morgon.", "corrects": str(original.id)})
