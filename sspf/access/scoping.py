@@ -7,12 +7,13 @@ in ``sspf.access`` and ``tests/access`` compares them on every combination they 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, bindparam, exists, false, or_, select
 
 from sspf.access.rules import BASIC, Actor, CaseFacts, Grant, today_of
-from sspf.cases.models import Case, EmergencyAccess, ProtectedAccess
+from sspf.cases.models import Case, EmergencyAccess, ProtectedAccess, Youth
 from sspf.consent.models import Consent, ConsentScope, Disclosure
 from sspf.extensions import db
 
@@ -92,7 +93,25 @@ def case_facts(actor: Actor, case: Case, *, now: datetime) -> CaseFacts:
     )
 
 
-def case_facts_many(actor: Actor, cases: list[Case], *, now: datetime, within=None) -> dict[uuid.UUID, CaseFacts]:
+@dataclass(frozen=True)
+class CaseRef:
+    """What the rule needs of a case, read as a plain row where loading hundreds of cases would cost more."""
+
+    id: uuid.UUID
+    code: str
+    district_id: int
+    registering_agency_id: int
+    youth_id: uuid.UUID
+    protected_identity: bool
+    guardian_protected: bool
+
+
+#: The columns of a ``CaseRef``, in its order (select them from ``Case`` joined with ``Youth``).
+CASE_REF_COLUMNS = (Case.id, Case.code, Case.district_id, Case.registering_agency_id, Case.youth_id,
+                    Youth.protected_identity, Youth.guardian_protected)
+
+
+def case_facts_many(actor: Actor, cases: list[CaseRef], *, now: datetime, within=None) -> dict[uuid.UUID, CaseFacts]:
     """``case_facts`` for many cases in four queries, whatever their number (agendas and minutes).
 
     ``within``, a SELECT of those cases' ids, replaces the list of ids in the SQL: one parameter instead
@@ -125,7 +144,7 @@ def case_facts_many(actor: Actor, cases: list[Case], *, now: datetime, within=No
     return {
         c.id: CaseFacts(
             district_id=c.district_id, registering_agency_id=c.registering_agency_id,
-            protected_identity=c.youth.protected_identity, guardian_protected=c.youth.guardian_protected,
+            protected_identity=c.protected_identity, guardian_protected=c.guardian_protected,
             grants=(Grant(actor.agency_id, frozenset(categories[c.id])),) if categories[c.id] else (),
             emergency_until=emergency.get(c.id), named_for_protected=c.youth_id in named)
         for c in cases

@@ -151,10 +151,10 @@ def seal_pending(*, wait: bool = False) -> int:
             db.session.rollback()
             break
         events = AuditEvent.__table__
-        pending = db.session.execute(
-            select(events).join(AuditPending.__table__, AuditPending.event_pk == events.c.id)
-            .order_by(events.c.id).limit(BATCH)
-        ).all()
+        # The queue's ids first, then those events by primary key: a join (or a subquery) let PostgreSQL,
+        # whenever the churning queue's statistics were stale, scan every event ever written to find a few.
+        ids = list(db.session.scalars(select(AuditPending.event_pk).order_by(AuditPending.event_pk).limit(BATCH)))
+        pending = db.session.execute(select(events).where(events.c.id.in_(ids)).order_by(events.c.id)).all()
         seq, prev = head.seq, chain.mac_from_hex(head.mac)
         seals = []
         for event in pending:

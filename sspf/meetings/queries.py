@@ -15,10 +15,9 @@ from zoneinfo import ZoneInfo
 
 from flask import abort
 from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from sspf.access.rules import Actor, CaseAccess, case_access, contact_visible
-from sspf.access.scoping import case_facts_many, visible_cases
+from sspf.access.scoping import CASE_REF_COLUMNS, CaseRef, case_facts_many, visible_cases
 from sspf.audit import AuditAction, record
 from sspf.auth.models import User
 from sspf.cases.models import Case, Youth
@@ -31,13 +30,9 @@ from sspf.meetings.services import previous_meeting_on
 from sspf.org.models import Agency
 from sspf.plans.models import Action, ActionStatus
 
-#: The agenda shows case codes, never names (it is read on a projector): of the youth only what the access
-#: rule needs, and neither the district nor the registering agency, which the case's ids already give.
-_AGENDA_CASE = (load_only(Case.id, Case.code, Case.status, Case.district_id, Case.registering_agency_id,
-                          Case.youth_id),
-                joinedload(Case.youth).load_only(Youth.id, Youth.ref, Youth.protected_identity,
-                                                 Youth.guardian_protected, Youth.district_id),
-                lazyload(Case.district), lazyload(Case.registering_agency))
+#: An agenda item as the views read it (a plain row: an agenda may hold hundreds of cases).
+_ITEM_COLUMNS = (AgendaItem.id, AgendaItem.position, AgendaItem.reasons, AgendaItem.removed,
+                 AgendaItem.youth_took_part, AgendaItem.guardians_took_part)
 #: Contacts in the meeting view: what, when and by whom, as plain rows; the note stays on the case page.
 _CONTACT_SUMMARY = select(Contact.id, Contact.case_id, Contact.agency_id, Contact.category, Contact.occurred_on,
                           Contact.type, Contact.visibility, Agency.name.label("agency")
@@ -67,6 +62,16 @@ def meetings_for(user: User, *, today: date) -> tuple[list[Meeting], list[Meetin
     return upcoming, past
 
 
+@dataclass(frozen=True)
+class AgendaRow:
+    id: uuid.UUID
+    position: int
+    reasons: list[str]
+    removed: bool
+    youth_took_part: bool
+    guardians_took_part: bool
+
+
 @dataclass
 class AgencyNews:
     """What one agency did in a case since the last meeting."""
@@ -78,8 +83,8 @@ class AgencyNews:
 
 @dataclass
 class ItemView:
-    item: AgendaItem
-    case: Case
+    item: AgendaRow
+    case: CaseRef
     access: CaseAccess
     news: dict[str, AgencyNews] = field(default_factory=dict)
     decisions: list[MeetingEntry] = field(default_factory=list)
@@ -94,7 +99,7 @@ class MeetingView:
     meeting: Meeting
     previous_on: date
     items: list[ItemView]
-    removed: list[tuple[AgendaItem, str]]
+    removed: list[tuple[AgendaRow, str]]
     attendance: dict[int, bool]
     agencies: list[Agency]
 
@@ -103,10 +108,13 @@ def meeting_view(user: User, meeting: Meeting, *, now: datetime, purpose: str = 
     """The agenda as ``user`` may see it, with what happened since the last meeting, grouped by agency."""
     actor = Actor.of(user)
     previous_on = previous_meeting_on(meeting)
-    rows = db.session.execute(
-        select(AgendaItem, Case).join(Case, Case.id == AgendaItem.case_id).options(*_AGENDA_CASE)
+    # Codes, never names (the agenda is read on a projector), and of the youth only what the rule needs.
+    width = len(_ITEM_COLUMNS)
+    rows = [(AgendaRow(*row[:width]), CaseRef(*row[width:])) for row in db.session.execute(
+        select(*_ITEM_COLUMNS, *CASE_REF_COLUMNS).join(Case, Case.id == AgendaItem.case_id)
+        .join(Youth, Youth.id == Case.youth_id)
         .where(AgendaItem.meeting_id == meeting.id, visible_cases(actor, now=now))
-        .order_by(AgendaItem.position)).tuples().all()
+        .order_by(AgendaItem.position))]
     # The visible cases on the agenda as a subquery: one bound parameter, not one per case, for every read below.
     shown = (select(AgendaItem.case_id).join(Case, Case.id == AgendaItem.case_id)
              .where(AgendaItem.meeting_id == meeting.id, AgendaItem.removed.is_(False), visible_cases(actor, now=now)))
