@@ -150,3 +150,32 @@ def test_meetings_of_other_districts_are_not_found(mtg, agenda):
     upcoming, past = queries.meetings_for(mtg.org.users["police_both"], today=mtg.today)
     assert {m.id for m in upcoming} == {meeting.id, fis.id} and past == []
     assert [m.id for m in queries.meetings_for(mtg.org.users["field_worker"], today=mtg.today)[0]] == [meeting.id]
+
+
+@pytest.mark.parametrize("state", ["none", "police only", "expired", "withdrawn", "disclosure", "club"])
+def test_each_consent_state_gives_the_police_exactly_what_the_rule_allows(mtg, state):
+    """One case on the agenda, seen by the police, for each state its sharing can be in."""
+    case = mtg.open_case("field_worker")
+    if state == "police only":
+        mtg.consent(case, {"police": {"police"}})
+    elif state == "expired":
+        mtg.insert_consent(case, {"police": {"police", "school"}}, signed_on=mtg.today - 100 * D,
+                           valid_until=mtg.today - D)
+    elif state == "withdrawn":
+        mtg.withdraw(case, mtg.consent(case, {"police": {"police", "school"}}))
+    elif state == "disclosure":
+        mtg.disclose(case, by="field_worker", to="police", categories={"school"})
+    elif state == "club":
+        mtg.insert_consent(case, {"club": {"school"}}, signed_on=mtg.today - D, valid_until=mtg.today + 30 * D)
+    school = mtg.contact(case, "field_worker", visibility="consented")  # category school
+    meeting = mtg.meeting()
+    services.add_case(actor=mtg.org.users["coordinator"], meeting=meeting, case=case, version=meeting.agenda_version)
+    police = _view(mtg, "police_orm", meeting)
+    sees_case = state in {"police only", "disclosure"}
+    assert _cases(police) == ({case.id} if sees_case else set())
+    if sees_case:
+        assert _news(police, case).get("Skola", set()) == ({school.id} if state == "disclosure" else set())
+    minutes = queries.meeting_view(mtg.org.users["police_orm"], meeting, now=mtg.now, purpose="minutes")
+    assert _cases(minutes) == _cases(police)  # the minutes follow the same rule
+    club = _view(mtg, "club_field_worker", meeting)
+    assert club.items == []  # a non-authority never sees a case, whatever a consent names
