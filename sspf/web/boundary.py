@@ -10,11 +10,13 @@ import logging
 import secrets
 import time
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, request, session
 
 from sspf.extensions import db
 
 log = logging.getLogger("sspf.request")
+#: Flash messages kept for the next page: the newest few.
+MAX_WAITING_FLASHES = 3
 
 
 def init_app(app: Flask) -> None:
@@ -36,6 +38,16 @@ def init_app(app: Flask) -> None:
                 # The request's work is committed; an after-commit task (e.g. sealing the audit
                 # chain) that fails is retried by the next request and must not undo a success.
                 log.exception("after-commit task failed", extra={"request_id": g.get("request_id")})
+        return response
+
+    @app.after_request
+    def cap_flashes(response: Response) -> Response:
+        # Messages wait in the cookie session until a page shows them. A client that never follows the
+        # redirect (a script, repeated submits) would otherwise grow the cookie past the 4 KB browsers keep,
+        # which logs the user out, and make every request sign and parse it all again.
+        flashes = session.get("_flashes")
+        if flashes and len(flashes) > MAX_WAITING_FLASHES:
+            session["_flashes"] = flashes[-MAX_WAITING_FLASHES:]
         return response
 
     @app.after_request

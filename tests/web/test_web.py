@@ -89,3 +89,19 @@ def test_form_fields_never_render_unset_attributes(app, client, org):
     factories.login(client, "admin")
     for url in ("/account/password", "/admin/users/new", "/admin/districts", "/account/mfa"):
         assert '="None"' not in client.get(url).get_data(as_text=True), url
+
+
+def test_waiting_flash_messages_are_capped_so_the_cookie_stays_small(client, org):
+    """A client that never follows the redirects (repeated submits, a script) must not grow the session cookie
+    without bound: past 4 KB a browser drops it and the user is logged out."""
+    from sspf.web.boundary import MAX_WAITING_FLASHES
+
+    factories.login(client, "samordnare.orm")
+    token = factories.csrf_token(client.get("/account").get_data(as_text=True))
+    with client.session_transaction() as s:
+        s["_flashes"] = [("info", f"Meddelande {n} som ingen sida har visat än.") for n in range(40)]
+    response = client.post("/language", data={"csrf_token": token, "lang": "sv", "next": "/"})
+    assert response.status_code == 302  # a redirect: nothing was shown
+    with client.session_transaction() as s:
+        assert [text for _cat, text in s["_flashes"]] == [f"Meddelande {n} som ingen sida har visat än."
+                                                           for n in range(40 - MAX_WAITING_FLASHES, 40)]
