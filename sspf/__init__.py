@@ -16,10 +16,12 @@ def create_app(config: Any = None, overrides: dict[str, Any] | None = None) -> F
     from sspf import catalogue, i18n, models  # noqa: F401  (models: every table in the metadata)
     from sspf.auth import guard
     from sspf.bootstrap import prepare_secrets
+    from sspf.calendar import use_local_calendar
     from sspf.db import configure_engine
     from sspf.extensions import csrf, db, limiter, login_manager, migrate
     from sspf.web import boundary, errors, security
 
+    use_local_calendar()
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder="static")
     app.config.from_object(config or config_from_env())
     if overrides:

@@ -19,8 +19,12 @@ from sqlalchemy import text
 
 from config import TestConfig
 from sspf import create_app
+from sspf.calendar import use_local_calendar
 from sspf.extensions import db, limiter
 from tests import factories
+
+# Before any test module computes "today": the app's dates are Swedish, and so are the tests'.
+use_local_calendar()
 
 STRICT = os.environ.get("SSPF_TEST_STRICT") == "1"
 PG_URL = os.environ.get("SSPF_TEST_DATABASE_URL")

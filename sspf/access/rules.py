@@ -130,9 +130,9 @@ def contact_visible(actor: Actor, access: CaseAccess, *, agency_id: int, categor
 
 def today_of(now: datetime) -> date:
     """The local (Swedish) date that consent validity is judged on."""
-    from zoneinfo import ZoneInfo
+    from sspf.calendar import today_of as swedish_date
 
-    return now.astimezone(ZoneInfo("Europe/Stockholm")).date()
+    return swedish_date(now)
 
 
 def can_coordinate(actor: Actor, access: CaseAccess) -> bool:

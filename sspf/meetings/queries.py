@@ -11,7 +11,6 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import abort
 from sqlalchemy import or_, select
@@ -20,6 +19,7 @@ from sspf.access.rules import Actor, CaseAccess, case_access, contact_visible
 from sspf.access.scoping import CASE_REF_COLUMNS, CaseRef, case_facts_many, visible_cases
 from sspf.audit import AuditAction, record
 from sspf.auth.models import User
+from sspf.calendar import LOCAL_ZONE
 from sspf.cases.models import Case, Youth
 from sspf.catalogue import catalogue
 from sspf.contacts.models import Contact
@@ -156,7 +156,7 @@ def _add_news(actor: Actor, by_case: dict[uuid.UUID, ItemView], meeting: Meeting
                                                 category=contact.category, visibility=contact.visibility):
             _news(view, contact.agency).contacts.append(contact)
     # Since the end of the last meeting's day (local time): what was agreed there is in its own minutes.
-    since = datetime.combine(previous_on + timedelta(days=1), time.min, tzinfo=ZoneInfo("Europe/Stockholm"))
+    since = datetime.combine(previous_on + timedelta(days=1), time.min, tzinfo=LOCAL_ZONE)
     for action in db.session.scalars(select(Action).where(
             Action.case_id.in_(shown), or_(Action.created_at > since, Action.done_at > since,
                                            Action.meeting_id == meeting.id, Action.status == ActionStatus.OPEN))
