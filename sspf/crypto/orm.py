@@ -28,7 +28,14 @@ from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, instance_state, set
 
 from sspf.crypto.aead import decrypt, encrypt, row_part
 from sspf.crypto.blind_index import compute_blind_index
-from sspf.crypto.context import ProviderLike, as_provider, get_keyring, register_provider, reload_keyring
+from sspf.crypto.context import (
+    ProviderLike,
+    as_provider,
+    get_keyring,
+    register_provider,
+    reload_keyring,
+    session_class_of,
+)
 from sspf.crypto.errors import (
     UNREADABLE_TEXT,
     CryptoError,
@@ -243,6 +250,7 @@ def _on_refresh(target: Any, context: Any, attrs: Any) -> None:
 
 
 _install_lock = threading.Lock()
+_INSTALLED = "_sspf_crypto_hooks"
 _SESSION_EVENTS = (
     ("before_flush", _before_flush),
     ("after_flush_postexec", _after_flush_postexec),
@@ -259,9 +267,19 @@ def install(target: Any, keyring: Keyring | ProviderLike | None = None) -> None:
     if keyring is not None:
         register_provider(target, as_provider(keyring))
     with _install_lock:
-        for name, fn in _SESSION_EVENTS:
-            if not event.contains(target, name, fn):
+        # A marker on the class (or session) itself, not event.contains(): SQLAlchemy keys class-level
+        # listeners by id(), and a garbage-collected sessionmaker class's id can be reused by a new one,
+        # which event.contains() then reports as already hooked: its flushes went out unencrypted and
+        # were refused (a flaky PlaintextWriteError in the tests).
+        owner = target if isinstance(target, Session) else session_class_of(target)
+        marks = owner.info if isinstance(owner, Session) else vars(owner)
+        if not marks.get(_INSTALLED):
+            for name, fn in _SESSION_EVENTS:
                 event.listen(target, name, fn)
+            if isinstance(owner, Session):
+                owner.info[_INSTALLED] = True
+            else:
+                setattr(owner, _INSTALLED, True)
         # Instance events on Mapper apply to every mapped class, now and later.
         if not event.contains(Mapper, "load", _on_load):
             event.listen(Mapper, "load", _on_load)

@@ -321,3 +321,19 @@ def test_installing_on_class_and_subclass_encrypts_once(engine, keyring, m) -> N
         s.commit()
         s.expire_all()
         assert p.name == "once"
+
+
+def test_a_new_sessionmaker_is_hooked_even_if_sqlalchemy_thinks_it_is(engine, keyring, m, monkeypatch) -> None:
+    """SQLAlchemy keys class-level listeners by id(); a new sessionmaker class can reuse the id of a collected
+    one, and event.contains() then answers True for a class that has no hooks. install() must not trust it."""
+    from sqlalchemy import event as sa_event
+
+    from sspf.crypto import install
+
+    monkeypatch.setattr(sa_event, "contains", lambda *args, **kwargs: True)
+    factory = sessionmaker(engine)
+    install(factory, keyring)
+    with factory() as s:
+        s.add(m.Person(name=f"Kim {MARKER}"))
+        s.commit()  # without the hooks this flush is refused (PlaintextWriteError)
+        assert MARKER.encode() not in _raw(s, "crypto_test_people", "name", s.scalars(select(m.Person.id)).one())
