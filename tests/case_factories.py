@@ -25,10 +25,11 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from sspf.access.rules import Actor, CaseAccess, case_access, today_of
+from sspf.access.rules import Actor, CaseAccess, case_access
 from sspf.access.scoping import case_facts, visible_cases
 from sspf.auth.models import User
 from sspf.auth.permissions import Role
+from sspf.calendar import today_of
 from sspf.cases import services as case_services
 from sspf.cases.models import Case, EmergencyAccess
 from sspf.cases.personnummer import PersonalNumber, make

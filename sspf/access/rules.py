@@ -19,7 +19,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
 from sspf.auth.permissions import Permission, Role, role_has
 
@@ -126,13 +126,6 @@ def contact_visible(actor: Actor, access: CaseAccess, *, agency_id: int, categor
     if agency_id == actor.agency_id:
         return True
     return visibility == "consented" and access.sees(category)
-
-
-def today_of(now: datetime) -> date:
-    """The local (Swedish) date that consent validity is judged on."""
-    from sspf.calendar import today_of as swedish_date
-
-    return swedish_date(now)
 
 
 def can_coordinate(actor: Actor, access: CaseAccess) -> bool:

@@ -12,7 +12,8 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, bindparam, exists, false, or_, select
 
-from sspf.access.rules import BASIC, Actor, CaseFacts, Grant, today_of
+from sspf.access.rules import BASIC, Actor, CaseFacts, Grant
+from sspf.calendar import today_of
 from sspf.cases.models import Case, EmergencyAccess, ProtectedAccess, Youth
 from sspf.consent.models import Consent, ConsentScope, Disclosure
 from sspf.extensions import db

@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer, joinedload
 
 from sspf.access.contacts import visible_contacts
-from sspf.access.rules import Actor, CaseAccess, can_coordinate, case_access, today_of
+from sspf.access.rules import Actor, CaseAccess, can_coordinate, case_access
 from sspf.access.scoping import case_facts, visible_cases
 from sspf.audit import AuditAction, Outcome, record
 from sspf.audit.models import AuditEvent
 from sspf.auth.models import User
+from sspf.calendar import today_of
 from sspf.cases.models import Case, CaseStatus, Signal, Triage, Youth
 from sspf.catalogue import catalogue
 from sspf.consent.models import Consent, Disclosure
@@ -169,7 +170,6 @@ def coordinator_desk(user: User, *, now: datetime) -> CoordinatorDesk:
     """
     from datetime import timedelta
 
-    from sspf.access.rules import today_of
 
     actor = Actor.of(user)
     today = today_of(now)

@@ -7,7 +7,6 @@ from datetime import date
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from sspf.access.rules import Actor, can_disclose
 from sspf.audit import AuditAction, record
@@ -20,6 +19,7 @@ from sspf.consent.models import Consent
 from sspf.db import parse_uuid, utcnow
 from sspf.extensions import db
 from sspf.org.models import Agency
+from sspf.org.queries import active_authorities
 from sspf.web.forms import clean_text, show_service_error
 
 bp = Blueprint("consent", __name__, url_prefix="/cases")
@@ -37,11 +37,6 @@ def _consent_of(case, consent_id: str) -> Consent:
     return consent
 
 
-def _authorities() -> list[Agency]:
-    return list(db.session.scalars(select(Agency).where(Agency.is_authority.is_(True), Agency.active.is_(True))
-                                   .order_by(Agency.name)))
-
-
 @bp.route("/<case_id>/consent", methods=["GET", "POST"])
 @require(Permission.COORDINATE)
 def new_consent(case_id: str):
@@ -49,7 +44,7 @@ def new_consent(case_id: str):
     cat = catalogue()
     form = ConsentForm()
     form.method.choices = cat.choices("consent_methods")
-    agencies = _authorities()
+    agencies = active_authorities()
     categories = cat.choices("information_categories")
     allowed = {f"scope-{a.id}-{code}": (a.id, code) for a in agencies for code, _label in categories}
     chosen = {key for key in request.form if key in allowed}
@@ -124,7 +119,7 @@ def new_disclosure(case_id: str):
     cat = catalogue()
     form = DisclosureForm()
     form.legal_basis.choices = cat.choices("legal_bases")
-    form.to_agency.choices = [(a.id, a.name) for a in _authorities() if a.id != user.agency_id]
+    form.to_agency.choices = [(a.id, a.name) for a in active_authorities() if a.id != user.agency_id]
     form.categories.choices = cat.choices("information_categories")
     if form.validate_on_submit():
         try:

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select
 
-from sspf.access.rules import today_of
+from sspf.calendar import today_of
 from sspf.cases.models import Case, CaseStatus
 from sspf.catalogue import catalogue
 from sspf.consent.models import Consent

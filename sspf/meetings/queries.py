@@ -28,6 +28,7 @@ from sspf.extensions import db
 from sspf.meetings.models import AgendaItem, Attendance, EntryKind, Meeting, MeetingEntry
 from sspf.meetings.services import previous_meeting_on
 from sspf.org.models import Agency
+from sspf.org.queries import active_authorities
 from sspf.plans.models import Action, ActionStatus
 
 #: An agenda item as the views read it (a plain row: an agenda may hold hundreds of cases).
@@ -138,8 +139,7 @@ def meeting_view(user: User, meeting: Meeting, *, now: datetime, purpose: str = 
                 by_case[entry.case_id].decisions.append(entry)
     attendance = {a.agency_id: a.present for a in db.session.scalars(
         select(Attendance).where(Attendance.meeting_id == meeting.id))}
-    agencies = list(db.session.scalars(select(Agency).where(Agency.is_authority.is_(True), Agency.active.is_(True))
-                                       .order_by(Agency.name)))
+    agencies = active_authorities()
     record(AuditAction.MEETING_READ if purpose == "meeting" else AuditAction.MINUTES_EXPORTED, actor=user,
            target_type="meeting", target_id=meeting.id, fields=["code", "decisions", "actions", "contacts"],
            flagged=any(v.access.flagged for v in views), detail={"cases": len(views), "view": purpose})

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
+from sspf.access.scoping import sharing_agencies
 from sspf.audit import AuditAction, record
 from sspf.auth.models import User
 from sspf.cases.models import Case
@@ -20,7 +21,9 @@ from sspf.db import utcnow
 from sspf.extensions import db
 from sspf.meetings import agenda
 from sspf.meetings.models import AgendaItem, Attendance, EntryKind, Meeting, MeetingEntry, MeetingSeries, MeetingStatus
-from sspf.org.models import District
+from sspf.org.models import Agency, District
+from sspf.plans import services as plans
+from sspf.plans.models import Action
 
 MAX_DECISION = 2000
 MAX_PLACE = 120
@@ -301,6 +304,17 @@ def _entry(actor: User, meeting: Meeting, case: Case, text: str | None, kind: En
     record(AuditAction.MEETING_DECISION, actor=actor, target_type="meeting", target_id=meeting.id,
            subject_ref=case.youth.ref, fields=["text"], detail={"kind": str(kind), "case": case.code})
     return entry
+
+
+def agree_action(*, actor: User, meeting: Meeting, case: Case, text: str, owner_agency: Agency,
+                 deadline: date, today: date, now: datetime) -> Action:
+    """A new action in the case's plan, agreed at this meeting (the minutes list it under the meeting)."""
+    _writable(meeting)
+    if case.district_id != meeting.district_id:
+        raise MeetingError(_("Ärendet hör inte längre till stadsdelen och kan inte ändras här."), "text")
+    return plans.action_add(actor=actor, case=case, text=text, owner_agency=owner_agency, owner_user=None,
+                            deadline=deadline, today=today, allowed_agency_ids=sharing_agencies(case, now=now),
+                            meeting_id=meeting.id)
 
 
 def close_meeting(*, actor: User, meeting: Meeting, now: datetime) -> None:

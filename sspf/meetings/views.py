@@ -10,7 +10,6 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from sspf.access.rules import Actor
-from sspf.access.scoping import sharing_agencies
 from sspf.auth.models import User
 from sspf.auth.permissions import Permission, require
 from sspf.cases.models import Case
@@ -31,7 +30,8 @@ from sspf.meetings.forms import (
 from sspf.meetings.labels import REASON_LABELS
 from sspf.meetings.models import AgendaItem, MeetingEntry, MeetingSeries
 from sspf.org.models import Agency, District
-from sspf.plans import services as plan_services
+from sspf.org.queries import active_authorities, districts_by_ids
+from sspf.plans.services import PlanError
 from sspf.web.boundary import release_loaded_rows
 from sspf.web.forms import BaseForm, clean_text, show_service_error
 
@@ -42,13 +42,8 @@ def _user() -> User:
     return current_user._get_current_object()
 
 
-def _districts() -> list[District]:
-    return list(db.session.scalars(select(District).where(District.id.in_(sorted(_user().district_ids)))
-                                   .order_by(District.name)))
-
-
 def _with_districts(form):
-    form.district.choices = [(d.id, d.name) for d in _districts()]
+    form.district.choices = [(d.id, d.name) for d in districts_by_ids(sorted(_user().district_ids))]
     return form
 
 
@@ -114,12 +109,6 @@ def _render(meeting, *, status=200, bound=None, unsaved=None, focus=None):
         unsaved=unsaved, add_form=AddCaseForm(version=meeting.agenda_version),
         reason_labels={code: str(label) for code, label in REASON_LABELS.items()}, cat=catalogue(),
         today=date.today(), decisions=queries.decisions_in_order, agency_id=_user().agency_id), status
-
-
-def _action_form(agencies) -> MeetingActionForm:
-    form = MeetingActionForm()
-    form.owner_agency.choices = [(a.id, a.name) for a in agencies]
-    return form
 
 
 @bp.route("/<meeting_id>")
@@ -201,7 +190,7 @@ def attendance(meeting_id: str):
     meeting = queries.get_meeting_for(_user(), meeting_id, coordinate=True)
     if not BaseForm().validate_on_submit():
         abort(400)
-    offered = set(db.session.scalars(select(Agency.id).where(Agency.is_authority.is_(True), Agency.active.is_(True))))
+    offered = {a.id for a in active_authorities()}
     present = {parse_int(v) for v in request.form.getlist("present")}
     if not present <= offered:
         abort(400)
@@ -276,21 +265,14 @@ def add_action(meeting_id: str, item_id: str):
     """A new action in the case's plan, agreed at this meeting, without leaving the page."""
     meeting = queries.get_meeting_for(_user(), meeting_id, coordinate=True)
     item, case = _item_case(meeting, item_id)
-    agencies = list(db.session.scalars(select(Agency).where(Agency.is_authority.is_(True), Agency.active.is_(True))
-                                       .order_by(Agency.name)))
-    form = _action_form(agencies)
+    form = MeetingActionForm()
+    form.owner_agency.choices = [(a.id, a.name) for a in active_authorities()]
     if form.validate_on_submit():
         try:
-            if meeting.locked:
-                raise services.MeetingError(_("Mötet är stängt och kan inte ändras. Skriv en rättelse i stället."))
-            if case.district_id != meeting.district_id:
-                raise services.MeetingError(_("Ärendet hör inte längre till stadsdelen och kan inte ändras här."))
-            plan_services.action_add(
-                actor=_user(), case=case, text=clean_text(form.text.data) or "",
-                owner_agency=db.session.get(Agency, form.owner_agency.data), owner_user=None,
-                deadline=form.deadline.data, today=date.today(),
-                allowed_agency_ids=sharing_agencies(case, now=utcnow()), meeting_id=meeting.id)
-        except (services.MeetingError, plan_services.PlanError) as exc:
+            services.agree_action(actor=_user(), meeting=meeting, case=case, text=clean_text(form.text.data) or "",
+                                  owner_agency=db.session.get(Agency, form.owner_agency.data),
+                                  deadline=form.deadline.data, today=date.today(), now=utcnow())
+        except (services.MeetingError, PlanError) as exc:
             show_service_error(form, exc, fallback="text")
         else:
             flash(_("Åtgärden är tillagd i planen."), "success")

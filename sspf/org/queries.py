@@ -24,6 +24,12 @@ def all_agencies(*, active_only: bool = False) -> Sequence[Agency]:
     return db.session.scalars(stmt).all()
 
 
+def active_authorities() -> list[Agency]:
+    """The agencies that may hold case data (public authorities), by name: consent scopes, attendance, owners."""
+    return list(db.session.scalars(select(Agency).where(Agency.is_authority.is_(True), Agency.active.is_(True))
+                                   .order_by(Agency.name)))
+
+
 def districts_by_ids(ids: Sequence[int]) -> list[District]:
     if not ids:
         return []
