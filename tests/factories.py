@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 
+import pyotp
 from flask.testing import FlaskClient
 
 from sspf.auth import services as auth_services
@@ -75,3 +77,20 @@ def post_form(client: FlaskClient, page_url: str, action_url: str | None = None,
     page = client.get(page_url)
     token = csrf_token(page.get_data(as_text=True))
     return client.post(action_url or page_url, data={**(data or {}), "csrf_token": token}, follow_redirects=follow)
+
+
+def enrol_mfa(client: FlaskClient) -> tuple[str, list[str]]:
+    """Enrol the logged-in user of ``client`` in TOTP; returns the secret and the recovery codes."""
+    page = client.get("/account/mfa").get_data(as_text=True)
+    assert "<svg" in page and "otpauth://totp/" in page
+    secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)
+    code = pyotp.TOTP(secret).now()
+    response = post_form(client, "/account/mfa", data={"code": code})
+    codes = re.findall(r"<code>([a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4})</code>", response.get_data(as_text=True))
+    assert len(codes) == 10
+    return secret, codes
+
+
+def next_totp(secret: str) -> str:
+    """A code for the next time step: the current one was spent on enrolment."""
+    return pyotp.TOTP(secret).at(time.time() + 30)

@@ -86,6 +86,10 @@ class UserSession(Base):
     ended_reason: Mapped[str | None] = mapped_column(String(32))
     client_addr: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(200))
+    #: The user's login before this one, copied here when this login completes, so the start page
+    #: can show it (a sign of a stolen password) without a query of its own on every visit.
+    previous_login_at: Mapped[datetime | None]
+    previous_login_addr: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User] = relationship()
 

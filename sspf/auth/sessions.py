@@ -14,12 +14,13 @@ from datetime import datetime, timedelta
 from flask import current_app, g, request, session
 from flask_login import login_user, logout_user
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 
 from sspf.audit import AuditAction, record
 from sspf.auth.models import MfaCredential, User, UserSession
 from sspf.db import utcnow
 from sspf.extensions import db
+from sspf.org.models import Agency, District
 
 SESSION_KEY = "sid"
 #: last_seen_at is written at most this often, so a page view is not a write on every request.
@@ -28,12 +29,31 @@ TOUCH_INTERVAL = timedelta(seconds=60)
 
 #: One query for the session, its user, agency, districts and second factor: this runs on every
 #: authenticated request, so it must not become four round trips. Built once, so each request only
-#: looks up the compiled form. The TOTP secret is not loaded (nor decrypted) here: only the MFA
-#: views read it, and they load it when they do.
-_USER_PATH = joinedload(UserSession.user)
+#: looks up the compiled form. It loads only the columns a request uses (each column loaded costs on
+#: every request); the rest (the password hash, lockout counters, the TOTP secret, timestamps) load
+#: on first use, on the few pages that use them.
+_USER_PATH = joinedload(UserSession.user).load_only(
+    User.username, User.display_name, User.role, User.agency_id, User.active, User.must_change_password,
+    User.language,
+)
 _SESSION_BY_TOKEN = (
     select(UserSession).where(UserSession.token_hash == bindparam("token_hash"))
-    .options(_USER_PATH.joinedload(User.districts), _USER_PATH.joinedload(User.mfa).defer(MfaCredential.secret))
+    .options(
+        load_only(UserSession.user_id, UserSession.created_at, UserSession.last_seen_at, UserSession.mfa_at,
+                  UserSession.ended_at, UserSession.previous_login_at, UserSession.previous_login_addr),
+        _USER_PATH.joinedload(User.agency).load_only(Agency.name, Agency.kind, Agency.is_authority, Agency.active),
+        _USER_PATH.joinedload(User.districts).load_only(District.name, District.code, District.active),
+        _USER_PATH.joinedload(User.mfa).load_only(MfaCredential.confirmed_at),
+    )
+)
+
+
+#: The user's newest completed login (second factor passed, when one is required); a login still
+#: waiting for its second factor is not one.
+_LAST_COMPLETED_LOGIN = (
+    select(UserSession.mfa_at, UserSession.client_addr)
+    .where(UserSession.user_id == bindparam("user_id"), UserSession.mfa_at.is_not(None))
+    .order_by(UserSession.mfa_at.desc()).limit(1)
 )
 
 
@@ -45,6 +65,7 @@ def start_session(user: User, *, mfa_passed: bool) -> UserSession:
     """Begin a fresh session for ``user``: a new token and a cleared cookie (no fixation)."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
+    previous = db.session.execute(_LAST_COMPLETED_LOGIN, {"user_id": user.id}).first() if mfa_passed else None
     row = UserSession(
         token_hash=_hash(token),
         user_id=user.id,
@@ -53,6 +74,8 @@ def start_session(user: User, *, mfa_passed: bool) -> UserSession:
         mfa_at=now if mfa_passed else None,
         client_addr=request.remote_addr,
         user_agent=(request.user_agent.string or "")[:200],
+        previous_login_at=previous.mfa_at if previous else None,
+        previous_login_addr=previous.client_addr if previous else None,
     )
     db.session.add(row)
     db.session.flush()

@@ -6,32 +6,27 @@ import time
 
 from flask import Blueprint, jsonify, render_template
 from flask_login import current_user
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import text
 
-from sspf.auth.models import UserSession
 from sspf.auth.permissions import ROLE_LABELS, Permission, role_has
+from sspf.auth.sessions import pending_session
 from sspf.db import utcnow
 from sspf.extensions import db
 
 bp = Blueprint("web", __name__)
-#: The user's previous login (the newest session is the current one); built once, not per request.
-_PREVIOUS_LOGIN = (
-    select(UserSession.created_at, UserSession.client_addr).where(UserSession.user_id == bindparam("user_id"))
-    .order_by(UserSession.created_at.desc()).offset(1).limit(1)
-)
 
 
 @bp.route("/")
 def index():
     """Start page: who you are, where you work, and what you may use (the navigation is role-aware)."""
     user = current_user._get_current_object()
-    last_login = db.session.execute(_PREVIOUS_LOGIN, {"user_id": user.id}).first()
+    login = pending_session()  # already loaded by the login guard: no query here
     desk = None
     if role_has(user.role, Permission.COORDINATE):
         from sspf.cases.queries import coordinator_desk
 
         desk = coordinator_desk(user, now=utcnow())
-    return render_template("web/index.html", user=user, last_login=last_login, role_labels=ROLE_LABELS, desk=desk,
+    return render_template("web/index.html", user=user, login=login, role_labels=ROLE_LABELS, desk=desk,
                            today=utcnow().date())
 
 

@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-import re
-import time
-
-import pyotp
 from sqlalchemy import select
 
 from sspf.auth.models import MfaCredential
 from tests import factories
 
 
-def _enrol(client) -> tuple[str, list[str]]:
-    page = client.get("/account/mfa").get_data(as_text=True)
-    assert "<svg" in page and "otpauth://totp/" in page
-    secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)
-    code = pyotp.TOTP(secret).now()
-    response = factories.post_form(client, "/account/mfa", data={"code": code})
-    codes = re.findall(r"<code>([a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4})</code>", response.get_data(as_text=True))
-    assert len(codes) == 10
-    return secret, codes
-
-
-def _next_code(secret: str) -> str:
-    """A code for the next time step: the current one was spent on enrolment."""
-    return pyotp.TOTP(secret).at(time.time() + 30)
-
-
 def test_enrol_then_login_needs_the_code_and_refuses_a_replay(app, client, org, session):
     factories.login(client, "admin")
-    secret, _codes = _enrol(client)
+    secret, _codes = factories.enrol_mfa(client)
     cred = session.scalar(select(MfaCredential))
     assert cred.confirmed_at is not None and cred.secret == secret
 
@@ -38,7 +18,7 @@ def test_enrol_then_login_needs_the_code_and_refuses_a_replay(app, client, org, 
     response = factories.login(browser, "admin")
     assert response.headers["Location"].endswith("/login/mfa")
     assert browser.get("/").status_code == 302  # password alone is not a login
-    code = _next_code(secret)
+    code = factories.next_totp(secret)
     assert factories.post_form(browser, "/login/mfa", data={"code": code}).status_code == 302
     assert browser.get("/").status_code == 200
 
@@ -51,7 +31,7 @@ def test_enrol_then_login_needs_the_code_and_refuses_a_replay(app, client, org, 
 
 def test_recovery_code_works_once(app, client, org):
     factories.login(client, "admin")
-    _secret, codes = _enrol(client)
+    _secret, codes = factories.enrol_mfa(client)
     first = app.test_client()
     factories.login(first, "admin")
     assert factories.post_form(first, "/login/mfa", data={"code": codes[0].upper()}).status_code == 302
@@ -62,7 +42,7 @@ def test_recovery_code_works_once(app, client, org):
 
 def test_secret_is_stored_encrypted(client, org, session):
     factories.login(client, "admin")
-    secret, _ = _enrol(client)
+    secret, _ = factories.enrol_mfa(client)
     raw = session.connection().exec_driver_sql("SELECT secret FROM mfa_credentials").scalar_one()
     assert secret.encode() not in bytes(raw)
 
@@ -83,7 +63,7 @@ def test_required_mfa_holds_case_roles_at_enrolment(app, client, org):
 def test_admin_reset_removes_the_factor(app, client, org, session):
     browser = app.test_client()
     factories.login(browser, "analytiker")
-    _enrol(browser)
+    factories.enrol_mfa(browser)
     factories.login(client, "admin")
     user = org.users["analyst"]
     factories.post_form(client, f"/admin/users/{user.id}", f"/admin/users/{user.id}/mfa-reset")

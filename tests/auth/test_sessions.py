@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -132,3 +133,35 @@ def test_idle_timeout_counts_from_the_last_touch_not_the_last_request(client, or
     session.expire_all()
     assert session.scalar(select(UserSession.last_seen_at)) > utcnow() - timedelta(minutes=1)
     assert client.get("/").status_code == 200
+
+
+def _previous_login(page: str) -> str | None:
+    found = re.search(r'data-testid="previous-login">([^<]*)<', page)
+    return found.group(1) if found else None
+
+
+def test_start_page_shows_the_login_before_this_one(app, client, org):
+    client.environ_base["REMOTE_ADDR"] = "10.0.0.1"
+    factories.login(client, "skola.orm")
+    first = client.get("/").get_data(as_text=True)
+    assert "Välkommen" in first and _previous_login(first) is None  # the first login has none
+
+    later = app.test_client()
+    later.environ_base["REMOTE_ADDR"] = "10.0.0.2"
+    factories.login(later, "skola.orm")
+    shown = _previous_login(later.get("/").get_data(as_text=True))
+    assert shown is not None and "(10.0.0.1)" in shown
+    # The first browser still sees what was before it, not the login that came after it.
+    assert _previous_login(client.get("/").get_data(as_text=True)) is None
+
+
+def test_a_login_waiting_for_its_second_factor_is_not_a_previous_login(app, client, org):
+    factories.login(client, "admin")
+    secret, _codes = factories.enrol_mfa(client)
+    browser = app.test_client()
+    browser.environ_base["REMOTE_ADDR"] = "10.0.0.3"
+    factories.login(browser, "admin")
+    factories.post_form(browser, "/login/mfa", data={"code": factories.next_totp(secret)})
+    shown = _previous_login(browser.get("/").get_data(as_text=True))
+    # The previous login is the enrolling browser's, not this login's own half-done first step.
+    assert shown is not None and "10.0.0.3" not in shown and "(127.0.0.1)" in shown
