@@ -19,7 +19,7 @@ def create_app(config: Any = None, overrides: dict[str, Any] | None = None) -> F
     from sspf.calendar import use_local_calendar
     from sspf.db import configure_engine
     from sspf.extensions import csrf, db, limiter, login_manager, migrate
-    from sspf.web import boundary, errors, security
+    from sspf.web import boundary, errors, nav, security, urls
 
     use_local_calendar()
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder="static")
@@ -47,14 +47,21 @@ def create_app(config: Any = None, overrides: dict[str, Any] | None = None) -> F
     guard.init_app(app)
     _init_crypto_and_audit(app)
     security.init_app(app)
+    urls.init_app(app)
+    nav.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)
     from sspf.cli import register_commands
 
     register_commands(app)
-    from sspf.auth.permissions import can
+    from flask_login import current_user
 
-    app.jinja_env.globals["can"] = can
+    from sspf.auth.permissions import template_can
+
+    @app.context_processor
+    def inject_can() -> dict:
+        return {"can": template_can(current_user)}
+
     if not app.testing:
         _freeze_startup_objects()
     return app

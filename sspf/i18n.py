@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
 from flask_login import current_user
+from markupsafe import Markup
 
 from sspf.extensions import babel
 
 
-def select_locale() -> str:
+@cache
+def _locale(identifier: str) -> Locale:
+    return Locale.parse(identifier)
+
+
+def select_locale() -> Locale:
+    """The request's language. A parsed ``Locale``, kept per language: Flask-Babel would otherwise
+    parse the identifier anew on every request."""
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # the CLI and background work speak the default language
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if current_user and current_user.is_authenticated and current_user.language in languages:
-        return current_user.language
+        return _locale(current_app.config["BABEL_DEFAULT_LOCALE"])
+    user = current_user._get_current_object()
+    if user.is_authenticated and user.language in languages:
+        return _locale(user.language)
     if session.get("lang") in languages:
-        return session["lang"]
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return _locale(session["lang"])
+    return _locale(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def _translations():
@@ -58,6 +68,27 @@ def _date_filter(value, fmt: str = "short") -> str:
     return format_date(value, fmt)
 
 
+def _markup_gettext(translations) -> Callable[..., Markup]:
+    """``_()`` for templates: what Jinja's newstyle gettext does, in one plain call.
+
+    Jinja's version passes each string through three context-aware calls (alias, wrapper, our
+    callable); a page has dozens of strings, and that chain cost more than the translating. The
+    result is the same: the translated text is trusted markup and the variables are escaped into it.
+    """
+
+    def gettext(string: str, /, **variables) -> Markup:
+        return Markup(translations.ugettext(string)) % variables  # noqa: S704 (our own catalogue, not input)
+
+    return gettext
+
+
+class _RequestTranslations:
+    """Stands for the current request's catalogue where no render has bound one (imported macros)."""
+
+    def ugettext(self, string: str) -> str:
+        return _translations().ugettext(string)
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(Path(app.root_path) / "translations"))
@@ -68,10 +99,13 @@ def init_app(app: Flask) -> None:
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"] = _markup_gettext(_RequestTranslations())
     app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["date"] = _date_filter
     app.jinja_env.filters["number"] = lambda value: format_decimal(value) if value is not None else ""
 
     @app.context_processor
     def inject_locale() -> dict:
-        return {"current_locale": select_locale(), "request_path": request.path}
+        # Each render binds ``_`` to the request's catalogue once, instead of finding it per string.
+        gettext = _markup_gettext(_translations())
+        return {"current_locale": str(get_locale()), "request_path": request.path, "_": gettext, "gettext": gettext}

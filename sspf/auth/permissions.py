@@ -72,11 +72,21 @@ def role_needs_mfa(role: Role | str) -> bool:
     return bool(ROLE_PERMISSIONS.get(Role(role), frozenset()) & MFA_PERMISSIONS)
 
 
-def can(permission: Permission | str) -> bool:
-    """True if the current user holds ``permission``; the template helper."""
-    if not current_user.is_authenticated:
+def template_can(user) -> Callable[[Permission | str], bool]:
+    """``can`` for one page render: the user's permissions are looked up once, not per question.
+
+    A page asks a dozen times; each question through ``current_user`` costs a context lookup and
+    an enum conversion. An unknown permission name still raises, so a typo in a template fails.
+    """
+    granted = ROLE_PERMISSIONS.get(Role(user.role), frozenset()) if user.is_authenticated else frozenset()
+
+    def can_here(permission: Permission | str) -> bool:
+        if permission in granted:
+            return True
+        Permission(permission)  # raises ValueError for a name that is no permission
         return False
-    return role_has(current_user.role, Permission(permission))
+
+    return can_here
 
 
 def require(permission: Permission) -> Callable:

@@ -105,3 +105,28 @@ def test_waiting_flash_messages_are_capped_so_the_cookie_stays_small(client, org
     with client.session_transaction() as s:
         assert [text for _cat, text in s["_flashes"]] == [f"Meddelande {n} som ingen sida har visat än."
                                                            for n in range(40 - MAX_WAITING_FLASHES, 40)]
+
+
+def _nav(page: str) -> str:
+    start = page.index('<nav aria-label="')
+    return page[start:page.index("</nav>", start)]
+
+
+def test_navigation_follows_role_language_and_section(app, client, org):
+    """The menu is built once per role, language and section; each of those still changes it."""
+    factories.login(client, "skola.orm")
+    start = _nav(client.get("/").get_data(as_text=True))
+    assert ">Ärenden<" in start and ">Användare<" not in start
+    assert start.count('aria-current="page"') == 1 and 'href="/" aria-current="page"' in start
+    cases = _nav(client.get("/cases/").get_data(as_text=True))
+    assert cases.count('aria-current="page"') == 1 and 'href="/cases/" aria-current="page"' in cases
+
+    admin = app.test_client()
+    factories.login(admin, "admin")
+    menu = _nav(admin.get("/").get_data(as_text=True))
+    assert ">Användare<" in menu and ">Ärenden<" not in menu  # another role: not the field worker's menu
+
+    page = factories.post_form(admin, "/", "/language", data={"lang": "en", "next": "/"}, follow=True)
+    english = _nav(page.get_data(as_text=True))
+    assert "Main menu" in english and ">Users<" in english and "Användare" not in english
+    assert ">Ärenden<" in _nav(client.get("/").get_data(as_text=True))  # the Swedish menu is still Swedish
