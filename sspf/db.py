@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid
@@ -154,3 +156,36 @@ def configure_engine(engine) -> None:
         return
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
+
+
+@contextmanager
+def outside_transaction(session) -> Iterator[None]:
+    """Run the enclosed reads on ``session``'s connection without opening a database transaction.
+
+    Every request first reads its login session. Inside a transaction that read costs a BEGIN, and
+    at the end of the request a COMMIT: two more round trips to PostgreSQL, which a page that reads
+    nothing else (the start page) pays for nothing. A lone SELECT needs no transaction (under READ
+    COMMITTED each statement takes its own snapshot anyway), so on psycopg the connection is put in
+    autocommit for the enclosed reads, as SQLAlchemy's own ping does, and taken out again before
+    anything else runs: the request's next statement opens its transaction as usual, and writes stay
+    atomic. Enclose reads only. Where the connection is already in a transaction (a test's outer
+    transaction, an earlier statement) or is not psycopg's (SQLite), this changes nothing.
+    """
+    connection = session.connection()
+    if connection.dialect.driver != "psycopg":
+        yield
+        return
+    from psycopg.pq import TransactionStatus
+
+    driver = connection.connection.driver_connection
+    if driver.autocommit or driver.info.transaction_status != TransactionStatus.IDLE:
+        yield
+        return
+    driver.autocommit = True
+    try:
+        yield
+    finally:
+        try:
+            driver.autocommit = False
+        except Exception:  # noqa: BLE001 (a broken connection): it must not go back to the pool in autocommit
+            connection.invalidate()

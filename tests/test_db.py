@@ -69,3 +69,59 @@ def test_a_postgresql_connection_killed_while_idle_is_replaced_before_use(backen
             assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid
     finally:
         engine.dispose()
+
+
+def _pg_session():
+    from sqlalchemy.orm import Session
+
+    from tests.conftest import PG_URL
+
+    engine = create_engine(PG_URL, pool_size=1, max_overflow=0)
+    return engine, Session(engine)
+
+
+def _in_transaction(session) -> bool:
+    from psycopg.pq import TransactionStatus
+
+    return session.connection().connection.driver_connection.info.transaction_status != TransactionStatus.IDLE
+
+
+def test_reads_outside_the_transaction_open_none_and_the_next_statement_opens_one(backend):
+    if backend != "postgresql":
+        pytest.skip("the round trips saved are PostgreSQL's")
+    engine, session = _pg_session()
+    try:
+        with sspf_db.outside_transaction(session):
+            assert session.execute(text("SELECT 1")).scalar() == 1
+        assert not _in_transaction(session)  # no BEGIN was sent for the read
+        driver = session.connection().connection.driver_connection
+        assert driver.autocommit is False  # the connection is back to normal before anything else runs
+        session.execute(text("SELECT 1"))
+        assert _in_transaction(session)  # the next statement opens the transaction as usual
+        with sspf_db.outside_transaction(session):  # inside a transaction: nothing changes
+            assert driver.autocommit is False
+            session.execute(text("SELECT 1"))
+        assert _in_transaction(session)
+        session.rollback()
+    finally:
+        session.close()
+        engine.dispose()
+
+
+def test_a_failed_read_outside_the_transaction_leaves_no_autocommit_behind(backend):
+    if backend != "postgresql":
+        pytest.skip("the round trips saved are PostgreSQL's")
+    engine, session = _pg_session()
+    try:
+        driver = session.connection().connection.driver_connection
+        with pytest.raises(exc.ProgrammingError), sspf_db.outside_transaction(session):
+            session.execute(text("SELECT * FROM no_such_table"))
+        assert driver.autocommit is False
+        session.rollback()
+        session.execute(text("CREATE TEMP TABLE t (x int)"))
+        session.rollback()  # a write after it is still rolled back: the connection is transactional again
+        with pytest.raises(exc.ProgrammingError):
+            session.execute(text("SELECT * FROM t"))
+    finally:
+        session.close()
+        engine.dispose()

@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload, load_only
 
 from sspf.audit import AuditAction, record
 from sspf.auth.models import MfaCredential, User, UserSession
-from sspf.db import utcnow
+from sspf.db import outside_transaction, utcnow
 from sspf.extensions import db
 from sspf.org.models import Agency, District
 
@@ -109,7 +109,8 @@ def pending_session() -> UserSession | None:
     token = session.get(SESSION_KEY)
     row = None
     if token:
-        row = db.session.scalars(_SESSION_BY_TOKEN, {"token_hash": _hash(token)}).unique().first()
+        with outside_transaction(db.session):  # a page that reads nothing else then needs no BEGIN/COMMIT
+            row = db.session.scalars(_SESSION_BY_TOKEN, {"token_hash": _hash(token)}).unique().first()
         if row is not None and not _is_live(row):
             row = None
     g.user_session = row

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from sspf.auth.models import UserSession
 from sspf.db import utcnow
+from sspf.extensions import db
 from tests import factories
 
 
@@ -165,3 +166,44 @@ def test_a_login_waiting_for_its_second_factor_is_not_a_previous_login(app, clie
     shown = _previous_login(browser.get("/").get_data(as_text=True))
     # The previous login is the enrolling browser's, not this login's own half-done first step.
     assert shown is not None and "10.0.0.3" not in shown and "(127.0.0.1)" in shown
+
+
+def test_a_page_that_reads_only_the_login_sends_no_begin_or_commit(tmp_path, monkeypatch):
+    """On PostgreSQL the login lookup runs outside a transaction; a later write still gets one."""
+    import psycopg
+
+    from tests.conftest import build_app, dedicated_database, migrate_fresh
+
+    url = dedicated_database("postgresql", tmp_path, "roundtrips")
+    app = build_app(url, tmp_path)
+    migrate_fresh(app)
+    with app.app_context():
+        factories.make_org()
+        db.session.commit()
+    client = app.test_client()
+    assert factories.login(client, "skola.orm").status_code == 302
+    client.get("/")
+
+    commands: list[bytes] = []
+    exec_command = psycopg.Connection._exec_command  # where psycopg sends BEGIN and COMMIT
+
+    def counted(self, command, *args, **kwargs):
+        commands.append(bytes(command))
+        return exec_command(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "_exec_command", counted)
+    page = client.get("/")
+    assert "Välkommen" in page.get_data(as_text=True)
+    assert commands == []
+
+    with app.app_context():  # a minute later the same page writes last_seen_at: in a transaction of its own
+        db.session.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=2)))
+        db.session.commit()
+        before = db.session.scalar(select(UserSession.last_seen_at))
+        db.session.rollback()
+    commands.clear()
+    client.get("/")
+    assert commands == [b"BEGIN", b"COMMIT"]
+    with app.app_context():
+        assert db.session.scalar(select(UserSession.last_seen_at)) > before
+        db.engine.dispose()
