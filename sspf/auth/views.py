@@ -39,12 +39,6 @@ def _login_account_limit() -> str:
     return current_app.config["SSPF_LOGIN_ACCOUNT_RATE_LIMIT"]
 
 
-@limiter.request_filter
-def _not_throttled() -> bool:
-    """Only POSTs are throttled (the login forms): every other request skips the limiter's bookkeeping."""
-    return request.method != "POST"
-
-
 def _account_key() -> str:
     return "login-account:" + (request.form.get("username") or "").strip().lower()[:64]
 
