@@ -61,6 +61,12 @@ class User(UuidPk, Timestamps, Base):
     def district_ids(self) -> frozenset[int]:
         return frozenset(d.id for d in self.districts)
 
+    @property
+    def record(self) -> User:
+        """The row itself, as ``SignedInUser.record`` is: code that changes the logged-in user need not ask
+        which of the two it holds."""
+        return self
+
     def __repr__(self) -> str:
         return f"<User {self.username}>"
 

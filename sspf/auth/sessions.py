@@ -14,38 +14,16 @@ from datetime import datetime, timedelta
 from flask import current_app, g, request, session
 from flask_login import login_user, logout_user
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import joinedload, load_only
 
 from sspf.audit import AuditAction, record
-from sspf.auth.models import MfaCredential, User, UserSession
+from sspf.auth.models import User, UserSession
+from sspf.auth.signed_in import LiveSession, SignedInUser, session_by_token_hash
 from sspf.db import outside_transaction, utcnow
 from sspf.extensions import db
-from sspf.org.models import Agency, District
 
 SESSION_KEY = "sid"
 #: last_seen_at is written at most this often, so a page view is not a write on every request.
 TOUCH_INTERVAL = timedelta(seconds=60)
-
-
-#: One query for the session, its user, agency, districts and second factor: this runs on every
-#: authenticated request, so it must not become four round trips. Built once, so each request only
-#: looks up the compiled form. It loads only the columns a request uses (each column loaded costs on
-#: every request); the rest (the password hash, lockout counters, the TOTP secret, timestamps) load
-#: on first use, on the few pages that use them.
-_USER_PATH = joinedload(UserSession.user).load_only(
-    User.username, User.display_name, User.role, User.agency_id, User.active, User.must_change_password,
-    User.language,
-)
-_SESSION_BY_TOKEN = (
-    select(UserSession).where(UserSession.token_hash == bindparam("token_hash"))
-    .options(
-        load_only(UserSession.user_id, UserSession.created_at, UserSession.last_seen_at, UserSession.mfa_at,
-                  UserSession.ended_at, UserSession.previous_login_at, UserSession.previous_login_addr),
-        _USER_PATH.joinedload(User.agency).load_only(Agency.name, Agency.kind, Agency.is_authority, Agency.active),
-        _USER_PATH.joinedload(User.districts).load_only(District.name, District.code, District.active),
-        _USER_PATH.joinedload(User.mfa).load_only(MfaCredential.confirmed_at),
-    )
-)
 
 
 #: The user's newest completed login (second factor passed, when one is required); a login still
@@ -61,7 +39,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_session(user: User, *, mfa_passed: bool) -> UserSession:
+def start_session(user: User | SignedInUser, *, mfa_passed: bool) -> UserSession:
     """Begin a fresh session for ``user``: a new token and a cleared cookie (no fixation)."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
@@ -96,28 +74,29 @@ def _clear_cookie_session() -> None:
         session["lang"] = lang
 
 
-def rotate_after_mfa(row: UserSession) -> UserSession:
+def rotate_after_mfa(row: LiveSession) -> UserSession:
     """Passing the second factor starts a new session; the half-authenticated token dies."""
     end_session(row, "mfa_upgrade")
     return start_session(row.user, mfa_passed=True)
 
 
-def pending_session() -> UserSession | None:
-    """The current session row if it is live, whether or not its second factor is done."""
+def pending_session() -> LiveSession | UserSession | None:
+    """The current session if it is live, whether or not its second factor is done (a ``LiveSession``
+    as read at the start of the request; the new ``UserSession`` row after a login in this request)."""
     if "user_session" in g:
         return g.user_session
     token = session.get(SESSION_KEY)
     row = None
     if token:
         with outside_transaction(db.session):  # a page that reads nothing else then needs no BEGIN/COMMIT
-            row = db.session.scalars(_SESSION_BY_TOKEN, {"token_hash": _hash(token)}).unique().first()
+            row = session_by_token_hash(_hash(token))
         if row is not None and not _is_live(row):
             row = None
     g.user_session = row
     return row
 
 
-def _is_live(row: UserSession) -> bool:
+def _is_live(row: LiveSession) -> bool:
     if row.ended_at is not None:
         return False
     now = utcnow()
@@ -135,11 +114,11 @@ def _is_live(row: UserSession) -> bool:
                detail={"reason": reason})
         return False
     if now - row.last_seen_at > TOUCH_INTERVAL:
-        row.last_seen_at = now
+        db.session.execute(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
     return True
 
 
-def load_user(user_id: str) -> User | None:
+def load_user(user_id: str) -> SignedInUser | None:
     """Flask-Login's user loader: the user only if a live, fully authenticated session backs it."""
     row = pending_session()
     if row is None or row.mfa_at is None or str(row.user_id) != user_id:
@@ -147,9 +126,9 @@ def load_user(user_id: str) -> User | None:
     return row.user
 
 
-def end_session(row: UserSession, reason: str) -> None:
-    row.ended_at = utcnow()
-    row.ended_reason = reason
+def end_session(row: LiveSession | UserSession, reason: str) -> None:
+    db.session.execute(update(UserSession).where(UserSession.id == row.id)
+                       .values(ended_at=utcnow(), ended_reason=reason))
 
 
 def end_current_session(reason: str) -> None:
@@ -161,7 +140,7 @@ def end_current_session(reason: str) -> None:
     g.user_session = None
 
 
-def end_all_sessions(user: User, reason: str, *, keep: UserSession | None = None) -> int:
+def end_all_sessions(user: User | SignedInUser, reason: str, *, keep: LiveSession | UserSession | None = None) -> int:
     """End every live session of ``user`` (except ``keep``); returns how many were ended."""
     stmt = (
         update(UserSession)
@@ -174,7 +153,7 @@ def end_all_sessions(user: User, reason: str, *, keep: UserSession | None = None
     return db.session.execute(stmt).rowcount or 0
 
 
-def live_sessions(user: User) -> list[UserSession]:
+def live_sessions(user: User | SignedInUser) -> list[UserSession]:
     cutoff: datetime = utcnow() - current_app.config["SSPF_IDLE_TIMEOUT"]
     return list(db.session.scalars(
         select(UserSession)

@@ -81,7 +81,7 @@ def login_mfa():
         return redirect(url_for("web.index"))
     form = MfaForm()
     if form.validate_on_submit():
-        if services.mfa_verify(user=row.user, code=form.code.data):
+        if services.mfa_verify(user=row.user.record, code=form.code.data):
             target = session.get("next")
             rotate_after_mfa(row)
             return redirect(_safe_next(target))
@@ -119,7 +119,7 @@ def end_other_sessions():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 def change_password():
-    user = current_user._get_current_object()
+    user = current_user.record
     form = ChangePasswordForm(username=user.username)
     if form.validate_on_submit():
         if not verify_password(user.password_hash, form.current_password.data):
@@ -133,7 +133,7 @@ def change_password():
 
 @bp.route("/account/mfa", methods=["GET", "POST"])
 def enrol_mfa():
-    user = current_user._get_current_object()
+    user = current_user.record
     if user.mfa_enabled:
         return render_template("auth/mfa_enrolled.html", recovery_left=services.unused_recovery_codes(user))
     form = MfaEnrolForm()
@@ -159,7 +159,7 @@ def set_language():
     if form.validate_on_submit() and lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
         if current_user.is_authenticated:
-            current_user.language = lang
+            current_user.record.language = lang
     return redirect(_safe_next(request.form.get("next")))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from sspf.auth.models import UserSession
@@ -207,3 +208,32 @@ def test_a_page_that_reads_only_the_login_sends_no_begin_or_commit(tmp_path, mon
     with app.app_context():
         assert db.session.scalar(select(UserSession.last_seen_at)) > before
         db.engine.dispose()
+
+
+def test_the_signed_in_user_is_read_only_and_changes_go_through_its_row(app, client, org, session):
+    from flask_login import current_user
+
+    factories.login(client, "skola.orm")
+    page = client.get("/")
+    assert "Välkommen" in page.get_data(as_text=True)
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    with app.test_request_context("/", headers={"Cookie": f"{cookie.key}={cookie.value}"}):
+        user = current_user._get_current_object()
+        assert user.is_authenticated and user.username == "skola.orm"
+        with pytest.raises(AttributeError):
+            user.language = "en"  # would be lost: the snapshot is not the row
+        assert user.password_changed_at is not None  # not in the snapshot: read from the row
+        user.record.language = "en"
+        db.session.commit()
+    assert 'lang="en"' in client.get("/").get_data(as_text=True)
+
+
+def test_a_change_to_the_user_shows_on_the_very_next_request(app, client, org, session):
+    factories.login(client, "skola.orm")
+    assert "Orminge" in client.get("/").get_data(as_text=True)
+    user = org.users["field_worker"]
+    user.districts = [org.districts["FIS"]]
+    user.display_name = "Ny Namnsson"
+    session.commit()
+    page = client.get("/").get_data(as_text=True)
+    assert "Ny Namnsson" in page and "Fisksätra" in page and "Orminge" not in page
