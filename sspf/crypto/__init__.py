@@ -22,7 +22,7 @@ from sspf.crypto.errors import (
 from sspf.crypto.extension import init_app
 from sspf.crypto.keyfile import KeyringProvider, create_keyring_file, read_keyring_file
 from sspf.crypto.keyring import Keyring, KeySet, generate_keyring
-from sspf.crypto.orm import decrypt_instance, install
+from sspf.crypto.orm import decrypt_instance, encrypt_value, install
 from sspf.crypto.rotation import RotationReport, count_under_key, rotate, status
 from sspf.crypto.types import BlindIndex, Ciphertext, EncryptedBytes, EncryptedText
 
@@ -51,6 +51,7 @@ __all__ = [
     "decrypt_instance",
     "digits_only",
     "encrypt",
+    "encrypt_value",
     "generate_keyring",
     "get_keyring",
     "init_app",

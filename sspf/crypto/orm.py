@@ -155,6 +155,19 @@ def _prepare(obj: Any, spec: MapperSpec, keyring: Keyring, pending: list) -> Non
         set_attribute(obj, e.key, ct)
 
 
+def encrypt_value(session: Session, attribute: Any, row_id: Any, value: Any) -> Ciphertext | None:
+    """The ciphertext the flush hook would write for ``value`` in ``attribute`` (e.g. ``Contact.note``)
+    of row ``row_id``, for a Core INSERT on a path where the unit of work costs more than the write."""
+    col = attribute.property.columns[0]
+    if not isinstance(col.type, _Encrypted):
+        raise CryptoError(f"{attribute} is not an encrypted column")
+    if value is None:
+        return None
+    attr = EncryptedAttr(attribute.key, col.table.name, col.name, col.type.plaintext_kind == "text")
+    plaintext = _plaintext_bytes(value, attr, attribute.class_.__name__)
+    return Ciphertext(encrypt(get_keyring(session), attr.table, attr.column, row_id, plaintext))
+
+
 def _restore(pending: list) -> None:
     """Put plaintext back where the flush left ciphertext (after a failed flush)."""
     for obj, key, plaintext in pending:

@@ -337,3 +337,35 @@ def test_a_new_sessionmaker_is_hooked_even_if_sqlalchemy_thinks_it_is(engine, ke
         s.add(m.Person(name=f"Kim {MARKER}"))
         s.commit()  # without the hooks this flush is refused (PlaintextWriteError)
         assert MARKER.encode() not in _raw(s, "crypto_test_people", "name", s.scalars(select(m.Person.id)).one())
+
+
+def test_encrypt_value_writes_what_the_flush_would_for_a_core_insert(session_factory, m, keyring) -> None:
+    from sspf.crypto import CryptoError, encrypt_value
+
+    with session_factory() as s:
+        pid = uuid.uuid4()
+        s.execute(insert(m.Person.__table__), {
+            "id": pid, "name": encrypt_value(s, m.Person.name, pid, f"Kim {MARKER}"),
+            "scan": encrypt_value(s, m.Person.scan, pid, b"\x00PDF"), "note": encrypt_value(s, m.Person.note, pid, None),
+        })
+        s.commit()
+        raw = _raw(s, "crypto_test_people", "name", pid)
+        assert MARKER.encode() not in raw and ciphertext_key_id(raw) == keyring.active_data_key
+    with session_factory() as s:
+        p = s.get(m.Person, pid)
+        assert (p.name, p.scan, p.note) == (f"Kim {MARKER}", b"\x00PDF", None)
+        # Bound to its row like the flush's: the same ciphertext under another id does not decrypt.
+        other = uuid.uuid4()
+        s.execute(insert(m.Person.__table__), {"id": other, "name": Ciphertext(_raw(s, "crypto_test_people", "name",
+                                                                                        pid))})
+        s.commit()
+    with session_factory() as s:
+        assert is_unreadable(s.get(m.Person, other).name)
+        with pytest.raises(CryptoError):
+            encrypt_value(s, m.Person.city, pid, "Malmö")  # a plain column
+        with pytest.raises(TypeError):
+            encrypt_value(s, m.Person.name, pid, b"bytes for a text column")
+        with pytest.raises(UnreadableWriteError):
+            encrypt_value(s, m.Person.name, pid, UnreadableValue())
+        with pytest.raises(ValueError):
+            encrypt_value(s, m.Person.name, None, "no row id")
