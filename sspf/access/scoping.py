@@ -6,16 +6,18 @@ in ``sspf.access`` and ``tests/access`` compares them on every combination they 
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, false, or_, select
+from sqlalchemy import ColumnElement, String, and_, bindparam, cast, exists, false, func, or_, select
 
 from sspf.access.rules import BASIC, Actor, CaseFacts, Grant
 from sspf.calendar import today_of
 from sspf.cases.models import Case, EmergencyAccess, ProtectedAccess, Youth
 from sspf.consent.models import Consent, ConsentScope, Disclosure
+from sspf.db import outside_transaction
 from sspf.extensions import db
 
 
@@ -49,49 +51,107 @@ def visible_cases(actor: Actor, *, now: datetime) -> ColumnElement[bool]:
     return clause
 
 
-def _facts_statements():
-    """The three statements of :func:`case_facts`, with bound parameters: built once per process, since
-    every case page and every write to a case runs them (building them cost more than executing them)."""
-    case_id, agency_id, user_id = bindparam("case_id"), bindparam("agency_id"), bindparam("user_id")
-    today, now = bindparam("today"), bindparam("now")
+@dataclass(frozen=True)
+class CaseHead:
+    """One case as the access rule and a write to it need it: plain values, nothing decrypted.
+
+    A contact, an action or a decision is written against this; only a page that shows the youth
+    loads the ORM ``Case`` (and decrypts its youth).
+    """
+
+    id: uuid.UUID
+    code: str
+    status: str
+    district_id: int
+    registering_agency_id: int
+    youth_id: uuid.UUID
+    youth_ref: str
+    birth_year: int
+
+    @classmethod
+    def of(cls, case: Case) -> CaseHead:
+        return cls(id=case.id, code=case.code, status=case.status, district_id=case.district_id,
+                   registering_agency_id=case.registering_agency_id, youth_id=case.youth_id,
+                   youth_ref=case.youth.ref, birth_year=case.youth.birth_year)
+
+
+def _head_statement():
+    """One SELECT for a case's head and every fact the rule needs about it for one actor.
+
+    Built once per process with bound parameters (every case page and every write to a case runs
+    it). The actor's consent categories and disclosures come back aggregated as strings, so that a
+    case with any number of them is still one row: categories joined by newlines (catalogue codes),
+    disclosures' JSON arrays joined by commas (parsed as one JSON array of arrays).
+    """
+    agency_id, user_id, today, now = bindparam("agency_id"), bindparam("user_id"), bindparam("today"), bindparam("now")
+    # Table columns, not ORM attributes: the row is read as plain values, without the ORM's result machinery.
+    case, youth = Case.__table__.c, Youth.__table__.c
+    consent, scope, disclosure = Consent.__table__.c, ConsentScope.__table__.c, Disclosure.__table__.c
+    emergency_access, protected_access = EmergencyAccess.__table__.c, ProtectedAccess.__table__.c
     consented = (
-        select(ConsentScope.agency_id, ConsentScope.category).join(Consent, Consent.id == ConsentScope.consent_id)
-        .where(Consent.case_id == case_id, ConsentScope.agency_id == agency_id, _consent_active(today))
+        select(func.aggregate_strings(scope.category, "\n"))
+        .select_from(scope.consent_id.table.join(consent.id.table, consent.id == scope.consent_id))
+        .where(consent.case_id == case.id, scope.agency_id == agency_id, consent.withdrawn_at.is_(None),
+               consent.signed_on <= today, consent.valid_until >= today)
+        .scalar_subquery()
     )
-    disclosed = select(Disclosure.categories).where(Disclosure.case_id == case_id, Disclosure.to_agency_id == agency_id,
-                                                    Disclosure.valid_until >= today)
-    emergency_and_named = select(
-        select(EmergencyAccess.expires_at).where(EmergencyAccess.case_id == case_id, EmergencyAccess.user_id == user_id,
-                                                 EmergencyAccess.expires_at > now)
-        .order_by(EmergencyAccess.expires_at.desc()).limit(1).scalar_subquery(),
-        exists(select(ProtectedAccess.user_id).where(ProtectedAccess.youth_id == bindparam("youth_id"),
-                                                     ProtectedAccess.user_id == user_id)),
+    disclosed = (
+        select(func.aggregate_strings(cast(disclosure.categories, String), ","))
+        .where(disclosure.case_id == case.id, disclosure.to_agency_id == agency_id, disclosure.valid_until >= today)
+        .scalar_subquery()
     )
-    return consented, disclosed, emergency_and_named
+    emergency = (
+        select(emergency_access.expires_at)
+        .where(emergency_access.case_id == case.id, emergency_access.user_id == user_id,
+               emergency_access.expires_at > now)
+        .order_by(emergency_access.expires_at.desc()).limit(1).scalar_subquery()
+    )
+    named = exists(select(protected_access.user_id).where(protected_access.youth_id == case.youth_id,
+                                                          protected_access.user_id == user_id))
+    return (
+        select(case.id, case.code, case.status, case.district_id, case.registering_agency_id, case.youth_id,
+               youth.ref, youth.birth_year, youth.protected_identity, youth.guardian_protected,
+               consented, disclosed, emergency, named)
+        .select_from(case.id.table.join(youth.id.table, youth.id == case.youth_id))
+        .where(case.id == bindparam("case_id"))
+    )
 
 
-_FACTS = _facts_statements()
+_HEAD = _head_statement()
+
+
+def case_head_and_facts(actor: Actor, case_id: uuid.UUID, *, now: datetime) -> tuple[CaseHead, CaseFacts] | None:
+    """The case and everything the pure rule needs about it, in one statement; None if there is no such case."""
+    params = {"case_id": case_id, "agency_id": actor.agency_id, "user_id": actor.user_id, "today": today_of(now),
+              "now": now}
+    with outside_transaction(db.session):  # a lone read: a write that follows opens (or is) its own transaction
+        row = db.session.execute(_HEAD, params).first()
+    if row is None:
+        return None
+    (cid, code, status, district_id, registering_agency_id, youth_id, youth_ref, birth_year, protected,
+     guardian_protected, consented, disclosed, emergency_until, named) = row
+    categories = set(consented.split("\n")) if consented else set()
+    for cats in json.loads(f"[{disclosed}]") if disclosed else ():
+        # A disclosure grants identity (basic) besides its categories, as the SQL form counts any disclosure.
+        categories.update((*cats, BASIC))
+    head = CaseHead(id=cid, code=code, status=status, district_id=district_id,
+                    registering_agency_id=registering_agency_id, youth_id=youth_id, youth_ref=youth_ref,
+                    birth_year=birth_year)
+    facts = CaseFacts(
+        district_id=district_id, registering_agency_id=registering_agency_id, protected_identity=protected,
+        guardian_protected=guardian_protected,
+        grants=(Grant(actor.agency_id, frozenset(categories)),) if categories else (),
+        emergency_until=emergency_until, named_for_protected=bool(named),
+    )
+    return head, facts
 
 
 def case_facts(actor: Actor, case: Case, *, now: datetime) -> CaseFacts:
-    """Everything the pure rule needs about one case, in three small queries."""
-    today = today_of(now)
-    grants: list[Grant] = []
-    consented, disclosed, emergency_and_named = _FACTS
-    params = {"case_id": case.id, "agency_id": actor.agency_id, "user_id": actor.user_id, "today": today, "now": now,
-              "youth_id": case.youth_id}
-    rows = db.session.execute(consented, params).all()
-    disclosures = db.session.execute(disclosed, params).scalars().all()
-    # A disclosure grants identity (basic) besides its categories, as the SQL form counts any disclosure.
-    categories = {category for _agency, category in rows} | {c for cats in disclosures for c in (*cats, BASIC)}
-    if categories:
-        grants.append(Grant(actor.agency_id, frozenset(categories)))
-    emergency_until, named = db.session.execute(emergency_and_named, params).one()
-    return CaseFacts(
-        district_id=case.district_id, registering_agency_id=case.registering_agency_id,
-        protected_identity=case.youth.protected_identity, guardian_protected=case.youth.guardian_protected,
-        grants=tuple(grants), emergency_until=emergency_until, named_for_protected=bool(named),
-    )
+    """Everything the pure rule needs about one (loaded) case."""
+    found = case_head_and_facts(actor, case.id, now=now)
+    if found is None:
+        raise LookupError(f"case {case.id} is not in the database")
+    return found[1]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -11,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer, joinedload
 
 from sspf.access.contacts import visible_contacts
-from sspf.access.rules import Actor, CaseAccess, can_coordinate, case_access
-from sspf.access.scoping import case_facts, visible_cases
+from sspf.access.rules import NONE, Actor, CaseAccess, can_coordinate, case_access
+from sspf.access.scoping import CaseHead, case_head_and_facts, visible_cases
 from sspf.audit import AuditAction, Outcome, record
 from sspf.audit.models import AuditEvent
 from sspf.auth.models import User
@@ -26,7 +25,6 @@ from sspf.db import parse_uuid, utcnow
 from sspf.extensions import db
 from sspf.meetings.models import Meeting
 
-log = logging.getLogger("sspf.access")
 PER_PAGE = 50
 COUNT_CAP = 1000
 #: A list needs the youth's name and birth year only: the other encrypted fields are not even loaded,
@@ -41,25 +39,33 @@ def _categories() -> frozenset[str]:
     return catalogue().codes("information_categories")
 
 
-def get_case_for(user: User, case_id: str, *, now: datetime, coordinate: bool = False) -> tuple[Case, CaseAccess]:
-    """The case and what ``user`` may see of it; 404 for missing and forbidden alike (and the denial is audited).
+def get_case_head_for(user: User, case_id: str, *, now: datetime,
+                      coordinate: bool = False) -> tuple[CaseHead, CaseAccess]:
+    """The case's head and what ``user`` may see of it, in one statement and without decrypting anything.
 
-    ``coordinate`` also requires the district coordinator's rights over it (403: the case is visible).
+    404 for a missing case and a forbidden one alike (the denial is audited); ``coordinate`` also
+    requires the district coordinator's rights over it (403: the case is visible).
     """
     actor = Actor.of(user)
     cid = parse_uuid(case_id)
-    case = db.session.scalar(select(Case).where(Case.id == cid, visible_cases(actor, now=now))) if cid else None
-    if case is None:
+    found = case_head_and_facts(actor, cid, now=now) if cid else None
+    access = case_access(actor, found[1], now=now, all_categories=_categories()) if found else NONE
+    if not access.visible:
         record(AuditAction.ACCESS_DENIED, actor=user, outcome=Outcome.DENIED, target_type="case",
                target_id=str(case_id)[:64])
         abort(404)
-    access = case_access(actor, case_facts(actor, case, now=now), now=now, all_categories=_categories())
-    if not access.visible:  # the SQL and the pure rule disagree: refuse, and say so loudly
-        log.error("access rule mismatch for case %s", case.id)
-        abort(404)
     if coordinate and not can_coordinate(actor, access):
         abort(403)
-    return case, access
+    return found[0], access
+
+
+def get_case_for(user: User, case_id: str, *, now: datetime, coordinate: bool = False) -> tuple[Case, CaseAccess]:
+    """As :func:`get_case_head_for`, with the ORM case (and its youth, decrypted) for a page that shows it.
+
+    The rule is decided before the case is loaded, so a forbidden case is never decrypted.
+    """
+    head, access = get_case_head_for(user, case_id, now=now, coordinate=coordinate)
+    return db.session.get(Case, head.id), access
 
 
 def audit_read(user: User, case: Case, access: CaseAccess, fields: list[str]) -> None:
