@@ -171,6 +171,32 @@ def outside_transaction(session) -> Iterator[None]:
     atomic. Enclose reads only. Where the connection is already in a transaction (a test's outer
     transaction, an earlier statement) or is not psycopg's (SQLite), this changes nothing.
     """
+    with _autocommit(session):
+        yield
+
+
+@contextmanager
+def single_statement(session) -> Iterator[None]:
+    """Run one statement that is the request's whole write as a transaction of its own.
+
+    A single statement is atomic in PostgreSQL, so in autocommit it commits (or fails) by itself,
+    without the BEGIN and COMMIT round trips, and durably before the response is sent (the request's
+    COMMIT then finds nothing to do). For the most frequent small writes only, where everything that
+    must stand or fall together is in that one statement (e.g. a row and its audit event:
+    :class:`sspf.audit.service.RowWithEvent`) and nothing else in the request writes. Where a
+    transaction is already open (an earlier write, a test's outer transaction) or on SQLite, the
+    statement simply joins the request's transaction, committed at the boundary as usual.
+    """
+    with _autocommit(session):
+        yield
+
+
+@contextmanager
+def _autocommit(session) -> Iterator[None]:
+    if session.new or session.dirty or session.deleted:
+        # The statement's autoflush would write these in autocommit, apart from the rest of the request.
+        yield
+        return
     connection = session.connection()
     if connection.dialect.driver != "psycopg":
         yield

@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from sspf.access.rules import Actor, CaseAccess, case_access
-from sspf.access.scoping import case_facts, visible_cases
+from sspf.access.scoping import CaseHead, case_facts, visible_cases
 from sspf.auth.models import User
 from sspf.auth.permissions import Role
 from sspf.calendar import today_of
@@ -179,9 +179,10 @@ class Cases:
 
     def contact(self, case: Case, by: str | User, *, visibility: Visibility | str = Visibility.OWN_AGENCY,
                 occurred_on: date | None = None, type: str = "meeting", note: str | None = None) -> Contact:
-        return contact_services.log_contact(actor=self.user(by), case=case, occurred_on=occurred_on or self.today,
-                                            type=type, duration_minutes=30, parties=["youth"], note=note,
-                                            visibility=Visibility(visibility), today=self.today)
+        contact_id = contact_services.log_contact(
+            actor=self.user(by), case=CaseHead.of(case), occurred_on=occurred_on or self.today, type=type,
+            duration_minutes=30, parties=["youth"], note=note, visibility=Visibility(visibility), today=self.today)
+        return db.session.get(Contact, contact_id)
 
     def close(self, case: Case, reason: str = "goals_met", *, by: str | User | None = None) -> None:
         case_services.close_case(actor=self.user(by) if by else self.coordinator_of(case), case=case, reason=reason)

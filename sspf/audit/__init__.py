@@ -6,6 +6,6 @@ chain is checked by the independent verifier in the top-level ``audit`` package.
 """
 
 from sspf.audit.actions import AuditAction, Outcome
-from sspf.audit.service import record
+from sspf.audit.service import RowWithEvent, record
 
-__all__ = ["AuditAction", "Outcome", "record"]
+__all__ = ["AuditAction", "Outcome", "RowWithEvent", "record"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 
 from sspf.audit.actions import AuditAction, Outcome
 from sspf.audit.models import AuditEvent, AuditPending
@@ -41,6 +41,35 @@ def _clean_detail(detail: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
+def _event_values(action: AuditAction, *, actor: Any, outcome: Outcome, target_type: str | None,
+                  target_id: object | None, subject_ref: str | None, purpose: str | None, fields: Iterable[str],
+                  flagged: bool, detail: dict[str, Any] | None) -> dict[str, Any]:
+    if actor is None and has_request_context() and current_user and current_user.is_authenticated:
+        actor = current_user._get_current_object()
+    values: dict[str, Any] = {
+        "event_id": uuid.uuid4(), "at": utcnow(), "action": str(AuditAction(action)),
+        "outcome": str(Outcome(outcome)), "target_type": target_type,
+        "target_id": None if target_id is None else str(target_id), "subject_ref": subject_ref,
+        "purpose": purpose, "fields": sorted(set(fields)), "flagged": flagged, "detail": _clean_detail(detail),
+        "actor_id": None, "actor_agency": None, "actor_role": None, "actor_districts": [],
+        "request_id": None, "client_addr": None,
+    }
+    if actor is not None:
+        values.update(actor_id=str(actor.id), actor_agency=actor.agency.name if actor.agency else None,
+                      actor_role=str(actor.role), actor_districts=sorted(d.code for d in actor.districts))
+    if has_request_context():
+        values.update(request_id=g.get("request_id"), client_addr=request.remote_addr)
+    return values
+
+
+def _seal_after_commit() -> None:
+    if has_request_context():
+        from sspf.audit.sealing import after_record
+        from sspf.web.boundary import after_commit
+
+        after_commit(after_record)
+
+
 def record(
     action: AuditAction,
     *,
@@ -59,21 +88,8 @@ def record(
     The INSERT runs at once, so a failing audit write fails the caller's action inside the same
     transaction: no data leaves without its event. ``actor`` defaults to the logged-in user.
     """
-    if actor is None and has_request_context() and current_user and current_user.is_authenticated:
-        actor = current_user._get_current_object()
-    values: dict[str, Any] = {
-        "event_id": uuid.uuid4(), "at": utcnow(), "action": str(AuditAction(action)),
-        "outcome": str(Outcome(outcome)), "target_type": target_type,
-        "target_id": None if target_id is None else str(target_id), "subject_ref": subject_ref,
-        "purpose": purpose, "fields": sorted(set(fields)), "flagged": flagged, "detail": _clean_detail(detail),
-        "actor_id": None, "actor_agency": None, "actor_role": None, "actor_districts": [],
-        "request_id": None, "client_addr": None,
-    }
-    if actor is not None:
-        values.update(actor_id=str(actor.id), actor_agency=actor.agency.name if actor.agency else None,
-                      actor_role=str(actor.role), actor_districts=sorted(d.code for d in actor.districts))
-    if has_request_context():
-        values.update(request_id=g.get("request_id"), client_addr=request.remote_addr)
+    values = _event_values(action, actor=actor, outcome=outcome, target_type=target_type, target_id=target_id,
+                           subject_ref=subject_ref, purpose=purpose, fields=fields, flagged=flagged, detail=detail)
     # Core INSERTs (not ORM objects): an event is written on most requests, and the unit of work's
     # bookkeeping would cost more than the write itself.
     if db.session.get_bind().dialect.name == "postgresql":
@@ -81,9 +97,38 @@ def record(
     else:
         event_pk = db.session.execute(_INSERT_EVENT, values).scalar_one()
         db.session.execute(_INSERT_PENDING, {"event_pk": event_pk})
-    if has_request_context():
-        from sspf.audit.sealing import after_record
-        from sspf.web.boundary import after_commit
-
-        after_commit(after_record)
+    _seal_after_commit()
     return event_pk
+
+
+class RowWithEvent:
+    """An INSERT into ``table`` that goes to the database with its audit event.
+
+    On PostgreSQL the row, the event and its place in the sealing queue are one statement (three
+    data-modifying CTEs): one round trip, and, being one statement, atomic even outside a
+    transaction (see :func:`sspf.db.single_statement`). Elsewhere they are separate INSERTs in
+    the caller's transaction. Built once per process, like the event's own statements.
+    """
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.insert = insert(table)
+        row = insert(table).values({c.name: bindparam(f"row_{c.name}", type_=c.type) for c in table.columns})
+        self.combined = _INSERT_EVENT_AND_QUEUE.add_cte(row.cte(f"new_{table.name}"))
+
+    def write(self, row: dict[str, Any], action: AuditAction, *, actor: Any = None, target_type: str | None = None,
+              target_id: object | None = None, subject_ref: str | None = None, fields: Iterable[str] = (),
+              flagged: bool = False, detail: dict[str, Any] | None = None) -> int:
+        """Insert ``row`` (every column given) and record ``action`` for it; returns the event's row id."""
+        values = _event_values(action, actor=actor, outcome=Outcome.ALLOWED, target_type=target_type,
+                               target_id=target_id, subject_ref=subject_ref, purpose=None, fields=fields,
+                               flagged=flagged, detail=detail)
+        if db.session.get_bind().dialect.name == "postgresql":
+            values.update({f"row_{name}": value for name, value in row.items()})
+            event_pk = db.session.execute(self.combined, values).scalar_one()
+        else:
+            db.session.execute(self.insert, row)
+            event_pk = db.session.execute(_INSERT_EVENT, values).scalar_one()
+            db.session.execute(_INSERT_PENDING, {"event_pk": event_pk})
+        _seal_after_commit()
+        return event_pk

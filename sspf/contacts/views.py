@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from sspf.access.rules import Actor, can_log_contact
 from sspf.auth.permissions import Permission, require
-from sspf.cases.queries import get_case_for
+from sspf.cases.queries import get_case_head_for
 from sspf.catalogue import catalogue
 from sspf.contacts import services
 from sspf.contacts.forms import ContactForm
@@ -25,7 +25,7 @@ bp = Blueprint("contacts", __name__, url_prefix="/cases")
 @require(Permission.VIEW_CASES)
 def new_contact(case_id: str):
     user = current_user._get_current_object()
-    case, access = get_case_for(user, case_id, now=utcnow())
+    case, access = get_case_head_for(user, case_id, now=utcnow())
     if not can_log_contact(Actor.of(user), access):
         abort(403)
     form = ContactForm()
@@ -36,7 +36,7 @@ def new_contact(case_id: str):
             services.log_contact(actor=user, case=case, occurred_on=form.occurred_on.data, type=form.type.data,
                                  duration_minutes=form.duration_minutes.data, parties=form.parties.data,
                                  note=clean_text(form.note.data), visibility=Visibility(form.visibility.data),
-                                 today=date.today())
+                                 today=date.today(), flagged=access.flagged)
         except services.ContactError as exc:
             show_service_error(form, exc, fallback="type")
         else:

@@ -210,13 +210,14 @@ CONTACT_REFUSALS = {
 
 
 def contact_call(world: Cases, case: Case, **overrides) -> Callable[[], Contact]:
+    from sspf.access.scoping import CaseHead
     from sspf.contacts.services import log_contact
 
-    kwargs = dict(actor=world.user("field_worker"), case=case, occurred_on=world.today, type="meeting",
+    kwargs = dict(actor=world.user("field_worker"), case=CaseHead.of(case), occurred_on=world.today, type="meeting",
                   duration_minutes=30, parties=["youth"], note=None, visibility=Visibility.OWN_AGENCY,
                   today=world.today)
     kwargs.update(overrides)
-    return lambda: log_contact(**kwargs)
+    return lambda: db.session.get(Contact, log_contact(**kwargs))
 
 
 @pytest.mark.parametrize("name", list(CONTACT_REFUSALS))

@@ -128,6 +128,7 @@ def seed_case(live_server: LiveServer, *, by: str, district: str, name: str, coo
     """A case registered by ``by``; triaged by ``coordinator``; with ``consent`` ({agency name: categories})."""
     from sqlalchemy import select
 
+    from sspf.access.scoping import CaseHead
     from sspf.auth.models import User
     from sspf.cases import services as cases
     from sspf.cases.personnummer import parse
@@ -157,9 +158,9 @@ def seed_case(live_server: LiveServer, *, by: str, district: str, name: str, coo
                 guardian1=True, guardian2=False, youth=True, method="in_person",
                 scope={agencies[name]: set(cats) for name, cats in consent.items()}, today=today)
         if contact_note:
-            contacts.log_contact(actor=registrar, case=case, occurred_on=today, type="meeting", duration_minutes=30,
-                                 parties=["youth", "guardian"], note=contact_note, visibility=Visibility.CONSENTED,
-                                 today=today)
+            contacts.log_contact(actor=registrar, case=CaseHead.of(case), occurred_on=today, type="meeting",
+                                 duration_minutes=30, parties=["youth", "guardian"], note=contact_note,
+                                 visibility=Visibility.CONSENTED, today=today)
         return Seeded(id=str(case.id), code=case.code, name=name)
 
 
