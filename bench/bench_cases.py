@@ -8,9 +8,10 @@ configuration as ``bench/bench_baseline.py`` (default: four sync workers). With 
 1. ``bare``: the baseline harness's bare Flask endpoint (one indexed SELECT) on the same database,
    the reference for (4);
 2. ``case list``: ``GET /cases/`` as Orminge's coordinator (first page of 50 of about 18,000
-   cases); target p50 under 50 ms;
+   cases); target: a render's p50 under 50 ms, measured with one client (the page's own time; with
+   16 clients on two cores the p50 is mostly the queue, shown as the page's throughput);
 3. ``case page``: ``GET /cases/<id>`` of an active Orminge case with thousands of contacts (the page
-   shows the newest ``CONTACTS_SHOWN``); target p50 under 50 ms;
+   shows the newest ``CONTACTS_SHOWN``); target as for the list;
 4. ``log contact``: ``POST /cases/<id>/contacts/new`` on that case. Each client is a session of
    its own (16 logins), fetches the form's CSRF token once and reuses it for every POST (Flask-WTF
    tokens stay valid for the session until ``WTF_CSRF_TIME_LIMIT``). wrk runs one thread per
@@ -359,13 +360,18 @@ def report(config: h.WorkerConfig, runs: dict[str, list[Measured]], args) -> tup
     m = {name: pick(rs) for name, rs in runs.items() if rs}
     bare, post = m["bare"].result, m["log contact"].result
     ratio = post.rps / bare.rps if bare.rps else 0.0
+    # The pages' target is a render's p50: one client, so that it is the page's own time and not the queue that
+    # 16 clients build on two cores (the issue asks for 16 concurrent clients for the POST only).
+    solo = {name: m.get(f"{name}, 1 client") for name in ("case list", "case page")}
     targets = {
         "bare": ("reference", None),
-        "case list": (f"p50 < {TARGET_P50_MS:g} ms", m["case list"].result.p50_ms < TARGET_P50_MS),
-        "case page": (f"p50 < {TARGET_P50_MS:g} ms", m["case page"].result.p50_ms < TARGET_P50_MS),
+        "case list": ("(throughput)", None),
+        "case page": ("(throughput)", None),
         "log contact": (f">= {TARGET_POST_RATIO:.0%} of bare", ratio >= TARGET_POST_RATIO),
-        "case list, 1 client": ("(service time)", None),
-        "case page, 1 client": ("(service time)", None),
+        "case list, 1 client": (f"p50 < {TARGET_P50_MS:g} ms",
+                                None if solo["case list"] is None else solo["case list"].result.p50_ms < TARGET_P50_MS),
+        "case page, 1 client": (f"p50 < {TARGET_P50_MS:g} ms",
+                                None if solo["case page"] is None else solo["case page"].result.p50_ms < TARGET_P50_MS),
     }
     header = (f"{'endpoint':<20} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'bad':>5} {'errors':>6} {'vs bare':>7} "
               f"{'cpu ms/req':>10} {'load before':>11} {'other load':>10}  {'target':<18} {'met':<3}")
