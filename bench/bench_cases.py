@@ -509,6 +509,7 @@ def main() -> int:
             if gen is None:
                 print("no generated data yet: running gen_cases.py first", flush=True)
                 gen = gen_cases.generate(gen_cases.Spec(args.database, 50_000, 60_000, 1_000_000, 20260101))
+            h.prepare_sspf(gen.env(), seed=False)  # sspf db upgrade: data generated before a newer migration
             case_id = (gen.heavy_cases.get("ORM") or [None])[0]
             if case_id is None:
                 raise h.BenchError("the generated data has no heavy Orminge case; rebuild with gen_cases.py --force")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask import abort
-from sqlalchemy import func, select
-from sqlalchemy.orm import defer, joinedload
+from sqlalchemy import Row, exists, func, select
+from sqlalchemy.orm import aliased, defer, joinedload
 
 from sspf.access.contacts import visible_contacts
 from sspf.access.rules import NONE, Actor, CaseAccess, can_coordinate, case_access
@@ -164,32 +164,35 @@ def case_detail(user: User, case: Case, access: CaseAccess) -> CaseDetail:
 
 @dataclass
 class CoordinatorDesk:
-    awaiting_triage: list[Case]
-    expiring: list[tuple[Case, Consent]]
+    #: (id, code, created_at) of the oldest signals waiting for triage.
+    awaiting_triage: list[Row]
+    #: (id, code, valid_until) of active cases whose latest consent runs out soon or has run out, soonest first.
+    expiring: list[Row]
 
 
 def coordinator_desk(user: User, *, now: datetime) -> CoordinatorDesk:
     """What needs the coordinator: new signals, and consent that expires within the warning period or has expired.
 
     Expired consent already shares nothing (the rule reads the date); this list is so that a new
-    consent can be sought in time.
+    consent can be sought in time. Plain rows: the desk shows case codes and dates, so no youth is
+    loaded (or decrypted) for it.
     """
-    from datetime import timedelta
-
-
     actor = Actor.of(user)
     today = today_of(now)
     warn = catalogue().consent_rule("expiry_warning_days")
-    awaiting = list(db.session.scalars(
-        select(Case).where(visible_cases(actor, now=now), Case.status == CaseStatus.SIGNAL)
-        .order_by(Case.created_at).limit(50)))
-    latest = (select(Consent.case_id, func.max(Consent.valid_until).label("until"))
-              .where(Consent.withdrawn_at.is_(None)).group_by(Consent.case_id).subquery())
+    awaiting = list(db.session.execute(
+        select(Case.id, Case.code, Case.created_at)
+        .where(visible_cases(actor, now=now), Case.status == CaseStatus.SIGNAL)
+        .order_by(Case.created_at, Case.id).limit(50)))
+    # A case's latest consent (not withdrawn) is one with no later one: read per active case through the
+    # (case_id, valid_until) index, instead of grouping every consent of the municipality first.
+    later = aliased(Consent)
     expiring = list(db.session.execute(
-        select(Case, Consent).join(latest, latest.c.case_id == Case.id)
-        .join(Consent, (Consent.case_id == Case.id) & (Consent.valid_until == latest.c.until)
-              & Consent.withdrawn_at.is_(None))
-        .where(visible_cases(actor, now=now), Case.status == CaseStatus.ACTIVE,
-               latest.c.until <= today + timedelta(days=warn))
-        .order_by(latest.c.until).limit(50)).tuples())
+        select(Case.id, Case.code, Consent.valid_until).distinct()
+        .join(Consent, Consent.case_id == Case.id)
+        .where(visible_cases(actor, now=now), Case.status == CaseStatus.ACTIVE, Consent.withdrawn_at.is_(None),
+               Consent.valid_until <= today + timedelta(days=warn),
+               ~exists().where(later.case_id == Case.id, later.withdrawn_at.is_(None),
+                               later.valid_until > Consent.valid_until))
+        .order_by(Consent.valid_until, Case.code).limit(50)))
     return CoordinatorDesk(awaiting_triage=awaiting, expiring=expiring)

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from sspf.auth.permissions import ROLE_LABELS, Permission, role_has
 from sspf.auth.sessions import pending_session
+from sspf.calendar import today_of
 from sspf.db import utcnow
 from sspf.extensions import db
 
@@ -27,7 +28,7 @@ def index():
 
         desk = coordinator_desk(user, now=utcnow())
     return render_template("web/index.html", user=user, login=login, role_labels=ROLE_LABELS, desk=desk,
-                           today=utcnow().date())
+                           today=today_of(utcnow()))
 
 
 @bp.route("/healthz")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from sqlalchemy import select
+
 from sspf.auth.permissions import Role
 from sspf.cases.personnummer import parse
 from sspf.cases.services import SignalInput, register_signal, set_protection, triage_case
@@ -94,3 +96,46 @@ def test_tampered_district_and_foreign_consent_id(client, org, session):
         "personnummer": luhn_pnr(date(date.today().year - 14, 2, 2)), "name": "X Y",
         "raised_on": date.today().isoformat(), "categories": ["truancy"], "district_id": str(org.districts["FIS"].id)})
     assert response.status_code == 400  # a district that is not the user's
+
+
+def test_the_desk_judges_each_active_case_by_its_latest_consent_and_shows_no_names(client, org, session):
+    from tests.case_factories import Cases
+
+    world = Cases(org)
+    day = timedelta(days=1)
+
+    def active(name: str, district: str = "ORM", by: str = "field_worker", until: int = 60):
+        case = world.open_case(by, district)
+        case.youth.name = name
+        world.consent(case, {"police": ["school"]}, valid_until=world.today + until * day)  # makes it active
+        return case
+
+    soon = active("Snart Utgångsson", until=5)
+    world.insert_consent(soon, {"police": ["school"]}, signed_on=world.today - 100 * day,
+                         valid_until=world.today - 50 * day)  # an older, lapsed one too: the latest decides
+    lapsed = active("Utgången Redansson")
+    lapsed_consent = session.scalars(select(Consent).where(Consent.case_id == lapsed.id)).one()
+    lapsed_consent.valid_until = world.today - 10 * day
+    renewed = active("Förnyad Fortsson")
+    world.insert_consent(renewed, {"police": ["school"]}, signed_on=world.today - 300 * day,
+                         valid_until=world.today + 3 * day)  # expiring, but a later consent runs on
+    withdrawn = active("Återkallad Ersson", until=3)  # on the list: a later consent was withdrawn, so this one counts
+    world.insert_consent(withdrawn, {"police": ["school"]}, signed_on=world.today - 300 * day,
+                         valid_until=world.today + 400 * day, withdrawn_at=world.now)
+    elsewhere = active("Fisksätra Fiskson", "FIS", "school_fis")
+    session.scalars(select(Consent).where(Consent.case_id == elsewhere.id)).one().valid_until = world.today + 2 * day
+    closed = active("Avslutad Avsson")
+    session.scalars(select(Consent).where(Consent.case_id == closed.id)).one().valid_until = world.today + 2 * day
+    world.close(closed)
+    session.commit()
+
+    factories.login(client, "samordnare.orm")
+    html = client.get("/").get_data(as_text=True)
+    expiring = html.split('data-testid="expiring-consents"', 1)[1].split("</ul>", 1)[0]
+    shown = sorted((expiring.index(c.code), c.code) for c in (lapsed, withdrawn, soon) if c.code in expiring)
+    assert [code for _at, code in shown] == [lapsed.code, withdrawn.code, soon.code]  # soonest (or lapsed) first
+    for case in (renewed, elsewhere, closed):
+        assert case.code not in expiring, case.youth.name
+    assert "gick ut" in expiring.split(soon.code)[0]  # the lapsed one is shown as expired
+    for name in ("Utgångsson", "Redansson", "Fortsson", "Ersson", "Fiskson", "Avsson"):
+        assert name not in html
