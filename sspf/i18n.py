@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
+from sspf.calendar import today_of
 from sspf.extensions import babel
 
 
@@ -59,13 +60,16 @@ def _format_calendar_date(value: date, fmt: str, locale: Locale) -> str:
 
 def _date_filter(value, fmt: str = "short") -> str:
     """``|date``. A calendar date's text depends only on the date, the format and the locale (no time zone),
-    and a case page shows the same few dates a hundred times, so those are formatted once per process."""
+    and a case page shows the same few dates a hundred times, so those are formatted once per process. An
+    instant is first turned into the user's calendar date."""
     if not value:
         return ""
     locale = get_locale()
-    if type(value) is date and locale is not None:
-        return _format_calendar_date(value, fmt, locale)
-    return format_date(value, fmt)
+    if locale is None:
+        return format_date(value, fmt)
+    if isinstance(value, datetime):  # an instant shows as its Swedish calendar date (BABEL_DEFAULT_TIMEZONE)
+        value = today_of(value)
+    return _format_calendar_date(value, fmt, locale)
 
 
 def _markup_gettext(translations) -> Callable[..., Markup]:

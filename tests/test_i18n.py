@@ -36,8 +36,12 @@ def test_the_date_filter_formats_each_locale_and_value_correctly_from_its_cache(
         assert en == "11/2/26" and long_en == "November 2, 2026"
         assert render_template_string("{{ d|date }}", d=date(2026, 11, 3)) == "2026-11-03"
         assert render_template_string("{{ d|date }}", d=None) == ""
-        # A datetime is not cached: its date depends on the time zone (Stockholm here).
+        # A datetime shows as its date in Stockholm: after 23:00 UTC in winter (22:00 in summer) it is the next day.
         assert render_template_string("{{ d|date }}", d=datetime(2026, 11, 2, 23, 30, tzinfo=UTC)) == "2026-11-03"
+        assert render_template_string("{{ d|date }}", d=datetime(2026, 11, 2, 22, 30, tzinfo=UTC)) == "2026-11-02"
+        assert render_template_string("{{ d|date }}", d=datetime(2026, 7, 2, 22, 30, tzinfo=UTC)) == "2026-07-03"
+        with force_locale("en"):
+            assert render_template_string("{{ d|date }}", d=datetime(2026, 11, 2, 23, 30, tzinfo=UTC)) == "11/3/26"
 
 
 def test_catalogue_labels_and_codes_come_from_the_catalogue_in_the_current_language(app):

@@ -346,7 +346,8 @@ def test_encrypt_value_writes_what_the_flush_would_for_a_core_insert(session_fac
         pid = uuid.uuid4()
         s.execute(insert(m.Person.__table__), {
             "id": pid, "name": encrypt_value(s, m.Person.name, pid, f"Kim {MARKER}"),
-            "scan": encrypt_value(s, m.Person.scan, pid, b"\x00PDF"), "note": encrypt_value(s, m.Person.note, pid, None),
+            "scan": encrypt_value(s, m.Person.scan, pid, b"\x00PDF"),
+            "note": encrypt_value(s, m.Person.note, pid, None),
         })
         s.commit()
         raw = _raw(s, "crypto_test_people", "name", pid)
