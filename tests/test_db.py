@@ -125,3 +125,36 @@ def test_a_failed_read_outside_the_transaction_leaves_no_autocommit_behind(backe
     finally:
         session.close()
         engine.dispose()
+
+
+def test_a_single_statement_commits_by_itself_unless_something_else_is_pending(backend):
+    if backend != "postgresql":
+        pytest.skip("the round trips saved are PostgreSQL's")
+    from sspf.org.models import District
+
+    engine, session = _pg_session()
+    try:
+        driver = session.connection().connection.driver_connection
+        session.execute(text("CREATE TABLE IF NOT EXISTS single_statement_probe (x int)"))
+        session.commit()
+        with sspf_db.single_statement(session):
+            assert driver.autocommit is True
+            session.execute(text("INSERT INTO single_statement_probe VALUES (1)"))
+        assert driver.autocommit is False and not _in_transaction(session)
+        session.rollback()  # too late: the statement committed itself
+        assert session.execute(text("SELECT count(*) FROM single_statement_probe")).scalar() == 1
+        session.rollback()
+        # A pending object would be flushed by the statement's autoflush, apart from the rest of the request:
+        # the statement then joins the request's transaction instead, and a rollback undoes both.
+        session.add(District(code="ZZZ", name="Provdistrikt"))
+        with session.no_autoflush, sspf_db.single_statement(session):
+            assert driver.autocommit is False
+            session.execute(text("INSERT INTO single_statement_probe VALUES (2)"))
+        session.rollback()
+        assert session.execute(text("SELECT count(*) FROM single_statement_probe")).scalar() == 1
+    finally:
+        session.rollback()
+        session.execute(text("DROP TABLE IF EXISTS single_statement_probe"))
+        session.commit()
+        session.close()
+        engine.dispose()

@@ -21,8 +21,9 @@ from sspf.db import outside_transaction
 from sspf.extensions import db
 
 
-def _consent_active(today) -> ColumnElement[bool]:
-    return and_(Consent.withdrawn_at.is_(None), Consent.signed_on <= today, Consent.valid_until >= today)
+def _consent_active(today, consent=Consent) -> ColumnElement[bool]:
+    """``consent``: the mapped class, or its table's columns."""
+    return and_(consent.withdrawn_at.is_(None), consent.signed_on <= today, consent.valid_until >= today)
 
 
 def visible_cases(actor: Actor, *, now: datetime) -> ColumnElement[bool]:
@@ -85,14 +86,14 @@ def _head_statement():
     """
     agency_id, user_id, today, now = bindparam("agency_id"), bindparam("user_id"), bindparam("today"), bindparam("now")
     # Table columns, not ORM attributes: the row is read as plain values, without the ORM's result machinery.
-    case, youth = Case.__table__.c, Youth.__table__.c
-    consent, scope, disclosure = Consent.__table__.c, ConsentScope.__table__.c, Disclosure.__table__.c
-    emergency_access, protected_access = EmergencyAccess.__table__.c, ProtectedAccess.__table__.c
+    cases, youths, consents, scopes = Case.__table__, Youth.__table__, Consent.__table__, ConsentScope.__table__
+    case, youth, consent, scope = cases.c, youths.c, consents.c, scopes.c
+    disclosure, emergency_access = Disclosure.__table__.c, EmergencyAccess.__table__.c
+    protected_access = ProtectedAccess.__table__.c
     consented = (
         select(func.aggregate_strings(scope.category, "\n"))
-        .select_from(scope.consent_id.table.join(consent.id.table, consent.id == scope.consent_id))
-        .where(consent.case_id == case.id, scope.agency_id == agency_id, consent.withdrawn_at.is_(None),
-               consent.signed_on <= today, consent.valid_until >= today)
+        .select_from(scopes.join(consents, consent.id == scope.consent_id))
+        .where(consent.case_id == case.id, scope.agency_id == agency_id, _consent_active(today, consent))
         .scalar_subquery()
     )
     disclosed = (
@@ -112,7 +113,7 @@ def _head_statement():
         select(case.id, case.code, case.status, case.district_id, case.registering_agency_id, case.youth_id,
                youth.ref, youth.birth_year, youth.protected_identity, youth.guardian_protected,
                consented, disclosed, emergency, named)
-        .select_from(case.id.table.join(youth.id.table, youth.id == case.youth_id))
+        .select_from(cases.join(youths, youth.id == case.youth_id))
         .where(case.id == bindparam("case_id"))
     )
 

@@ -1,4 +1,4 @@
-"""``record()``: write one audit event in the current transaction."""
+"""``record()``: write one audit event in the current transaction; ``RowWithEvent``: a row and its event as one write."""
 
 from __future__ import annotations
 
