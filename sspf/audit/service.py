@@ -1,4 +1,4 @@
-"""``record()``: write one audit event in the current transaction; ``RowWithEvent``: a row and its event as one write."""
+"""``record()`` writes one audit event in the current transaction; ``RowWithEvent`` a row and its event at once."""
 
 from __future__ import annotations
 

@@ -145,12 +145,17 @@ def case_detail(user: User, case: Case, access: CaseAccess) -> CaseDetail:
         .order_by(Contact.occurred_on.desc(), Contact.created_at.desc()).limit(CONTACTS_SHOWN)))
     readers: list[tuple[str, datetime]] = []
     if access.via in {"coordinator", "emergency"}:
-        readers = [(name, at) for name, at in db.session.execute(
-            select(User.display_name, func.max(AuditEvent.at)).join(User, func.cast(User.id, db.String) ==
-                                                                     AuditEvent.actor_id, isouter=False)
+        # Each reader's last read, grouped on the audit index's own order; names are looked up by id afterwards (the
+        # trail keeps actor ids as text, and SQLite's stored UUIDs never compared equal to them in a join).
+        last_reads = db.session.execute(
+            select(AuditEvent.actor_id, func.max(AuditEvent.at))
             .where(AuditEvent.target_type == "case", AuditEvent.target_id == str(case.id),
-                   AuditEvent.action == AuditAction.CASE_READ.value)
-            .group_by(User.display_name).order_by(func.max(AuditEvent.at).desc()).limit(30))]
+                   AuditEvent.action == AuditAction.CASE_READ.value, AuditEvent.actor_id.is_not(None))
+            .group_by(AuditEvent.actor_id).order_by(func.max(AuditEvent.at).desc()).limit(30)).all()
+        ids = {actor_id: parse_uuid(actor_id) for actor_id, _at in last_reads}
+        names = dict(db.session.execute(select(User.id, User.display_name).where(
+            User.id.in_([uid for uid in ids.values() if uid is not None]))).tuples().all()) if last_reads else {}
+        readers = [(names[ids[actor_id]], at) for actor_id, at in last_reads if ids[actor_id] in names]
     last_meeting_on = db.session.scalar(select(func.max(Meeting.held_on)).where(
         Meeting.district_id == case.district_id, Meeting.held_on < today_of(utcnow())))
     since_meeting: dict[str, list[Contact]] = {}

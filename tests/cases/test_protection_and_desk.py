@@ -139,3 +139,28 @@ def test_the_desk_judges_each_active_case_by_its_latest_consent_and_shows_no_nam
     assert "gick ut" in expiring.split(soon.code)[0]  # the lapsed one is shown as expired
     for name in ("Utgångsson", "Redansson", "Fortsson", "Ersson", "Fiskson", "Avsson"):
         assert name not in html
+
+
+def test_the_coordinator_sees_who_has_read_the_case_each_once_newest_first(app, client, org, session):
+    from tests.case_factories import Cases
+
+    world = Cases(org)
+    case = world.open_case()
+    world.consent(case, {"police": ["school"]})
+    world.contact(case, "police_orm")  # a contact is no read: it must not put anyone on the list
+    session.commit()
+    police, school = world.user("police_orm"), world.user("field_worker")
+
+    def read_as(user) -> str:
+        browser = app.test_client()
+        factories.login(browser, user.username)
+        return browser.get(f"/cases/{case.id}").get_data(as_text=True)
+
+    read_as(police)
+    read_as(school)
+    assert "Vem har läst ärendet" not in read_as(police)  # the list is the coordinator's, not a reader's
+    factories.login(client, "samordnare.orm")
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    readers = html.split("Vem har läst ärendet", 1)[1].split("</ul>", 1)[0]
+    assert readers.count(police.display_name) == 1 and readers.count(school.display_name) == 1  # read twice: once
+    assert readers.index(police.display_name) < readers.index(school.display_name)  # police read last
