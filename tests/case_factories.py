@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from sspf.access.rules import Actor, CaseAccess, case_access
-from sspf.access.scoping import CaseHead, case_facts, visible_cases
+from sspf.access.scoping import CaseHead, case_head_and_facts, visible_cases
 from sspf.auth.models import User
 from sspf.auth.permissions import Role
 from sspf.calendar import today_of
@@ -100,7 +100,7 @@ def rule_views(user: User, case: Case, *, now: datetime) -> tuple[bool, CaseAcce
     """What the SQL rule (``visible_cases``) and the pure rule (``case_access``) say of one case."""
     actor = Actor.of(user)
     sql = db.session.scalar(select(Case.id).where(Case.id == case.id, visible_cases(actor, now=now))) is not None
-    pure = case_access(actor, case_facts(actor, case, now=now), now=now,
+    pure = case_access(actor, case_head_and_facts(actor, case.id, now=now)[1], now=now,
                        all_categories=catalogue().codes("information_categories"))
     return sql, pure
 

@@ -147,14 +147,6 @@ def case_head_and_facts(actor: Actor, case_id: uuid.UUID, *, now: datetime) -> t
     return head, facts
 
 
-def case_facts(actor: Actor, case: Case, *, now: datetime) -> CaseFacts:
-    """Everything the pure rule needs about one (loaded) case."""
-    found = case_head_and_facts(actor, case.id, now=now)
-    if found is None:
-        raise LookupError(f"case {case.id} is not in the database")
-    return found[1]
-
-
 @dataclass(frozen=True)
 class CaseRef:
     """What the rule needs of a case, read as a plain row where loading hundreds of cases would cost more."""
@@ -174,7 +166,8 @@ CASE_REF_COLUMNS = (Case.id, Case.code, Case.district_id, Case.registering_agenc
 
 
 def case_facts_many(actor: Actor, cases: list[CaseRef], *, now: datetime, within=None) -> dict[uuid.UUID, CaseFacts]:
-    """``case_facts`` for many cases in four queries, whatever their number (agendas and minutes).
+    """The facts of :func:`case_head_and_facts` for many cases in four queries, whatever their number (agendas
+    and minutes).
 
     ``within``, a SELECT of those cases' ids, replaces the list of ids in the SQL: one parameter instead
     of hundreds.
