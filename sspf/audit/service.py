@@ -41,9 +41,10 @@ def _clean_detail(detail: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-def _event_values(action: AuditAction, *, actor: Any, outcome: Outcome, target_type: str | None,
-                  target_id: object | None, subject_ref: str | None, purpose: str | None, fields: Iterable[str],
-                  flagged: bool, detail: dict[str, Any] | None) -> dict[str, Any]:
+def _event_values(action: AuditAction, *, actor: Any = None, outcome: Outcome = Outcome.ALLOWED,
+                  target_type: str | None = None, target_id: object | None = None, subject_ref: str | None = None,
+                  purpose: str | None = None, fields: Iterable[str] = (), flagged: bool = False,
+                  detail: dict[str, Any] | None = None) -> dict[str, Any]:
     if actor is None and has_request_context() and current_user and current_user.is_authenticated:
         actor = current_user._get_current_object()
     values: dict[str, Any] = {
@@ -62,12 +63,25 @@ def _event_values(action: AuditAction, *, actor: Any, outcome: Outcome, target_t
     return values
 
 
-def _seal_after_commit() -> None:
+def _postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _insert_event(values: dict[str, Any], postgres_statement) -> int:
+    """Write the event and queue it for sealing: ``postgres_statement`` does both in one round trip (and
+    whatever else it carries); elsewhere two INSERTs. Core INSERTs, not ORM objects: an event is written
+    on most requests, and the unit of work's bookkeeping would cost more than the write itself."""
+    if _postgres():
+        event_pk = db.session.execute(postgres_statement, values).scalar_one()
+    else:
+        event_pk = db.session.execute(_INSERT_EVENT, values).scalar_one()
+        db.session.execute(_INSERT_PENDING, {"event_pk": event_pk})
     if has_request_context():
         from sspf.audit.sealing import after_record
         from sspf.web.boundary import after_commit
 
         after_commit(after_record)
+    return event_pk
 
 
 def record(
@@ -90,15 +104,7 @@ def record(
     """
     values = _event_values(action, actor=actor, outcome=outcome, target_type=target_type, target_id=target_id,
                            subject_ref=subject_ref, purpose=purpose, fields=fields, flagged=flagged, detail=detail)
-    # Core INSERTs (not ORM objects): an event is written on most requests, and the unit of work's
-    # bookkeeping would cost more than the write itself.
-    if db.session.get_bind().dialect.name == "postgresql":
-        event_pk = db.session.execute(_INSERT_EVENT_AND_QUEUE, values).scalar_one()  # one round trip
-    else:
-        event_pk = db.session.execute(_INSERT_EVENT, values).scalar_one()
-        db.session.execute(_INSERT_PENDING, {"event_pk": event_pk})
-    _seal_after_commit()
-    return event_pk
+    return _insert_event(values, _INSERT_EVENT_AND_QUEUE)
 
 
 class RowWithEvent:
@@ -111,24 +117,16 @@ class RowWithEvent:
     """
 
     def __init__(self, table: Table) -> None:
-        self.table = table
         self.insert = insert(table)
         row = insert(table).values({c.name: bindparam(f"row_{c.name}", type_=c.type) for c in table.columns})
         self.combined = _INSERT_EVENT_AND_QUEUE.add_cte(row.cte(f"new_{table.name}"))
 
-    def write(self, row: dict[str, Any], action: AuditAction, *, actor: Any = None, target_type: str | None = None,
-              target_id: object | None = None, subject_ref: str | None = None, fields: Iterable[str] = (),
-              flagged: bool = False, detail: dict[str, Any] | None = None) -> int:
-        """Insert ``row`` (every column given) and record ``action`` for it; returns the event's row id."""
-        values = _event_values(action, actor=actor, outcome=Outcome.ALLOWED, target_type=target_type,
-                               target_id=target_id, subject_ref=subject_ref, purpose=None, fields=fields,
-                               flagged=flagged, detail=detail)
-        if db.session.get_bind().dialect.name == "postgresql":
+    def write(self, row: dict[str, Any], action: AuditAction, **event: Any) -> int:
+        """Insert ``row`` (every column given) and record ``action`` for it, with ``record()``'s keywords;
+        returns the event's row id."""
+        values = _event_values(action, **event)
+        if _postgres():
             values.update({f"row_{name}": value for name, value in row.items()})
-            event_pk = db.session.execute(self.combined, values).scalar_one()
         else:
             db.session.execute(self.insert, row)
-            event_pk = db.session.execute(_INSERT_EVENT, values).scalar_one()
-            db.session.execute(_INSERT_PENDING, {"event_pk": event_pk})
-        _seal_after_commit()
-        return event_pk
+        return _insert_event(values, self.combined)
