@@ -5,7 +5,7 @@
 | a role without case access, or a non-authority agency | nothing |
 | the district's coordinator | the whole case |
 | the agency that registered the case (same district) | the whole case |
-| another agency in the district | the categories an active consent or disclosure covers for it |
+| another agency in the district | what an active consent (until closure) or disclosure covers for it |
 | a coordinator with emergency access (any district) | the whole case, until it expires; flagged |
 | anyone else | nothing: the case does not exist for them (404) |
 
@@ -62,7 +62,7 @@ class CaseFacts:
     registering_agency_id: int
     protected_identity: bool = False
     guardian_protected: bool = False
-    #: Active grants only (consent valid today and not withdrawn; disclosure not expired).
+    #: Active grants only (consent valid today, not withdrawn, and the case not closed; disclosure not expired).
     grants: tuple[Grant, ...] = ()
     #: When the actor's emergency access to this case ends, if they have one.
     emergency_until: datetime | None = None

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, String, and_, bindparam, cast, exists, fal
 
 from sspf.access.rules import BASIC, Actor, CaseFacts, Grant
 from sspf.calendar import today_of
-from sspf.cases.models import Case, EmergencyAccess, ProtectedAccess, Youth
+from sspf.cases.models import Case, CaseStatus, EmergencyAccess, ProtectedAccess, Youth
 from sspf.consent.models import Consent, ConsentScope, Disclosure
 from sspf.db import outside_transaction
 from sspf.extensions import db
@@ -26,6 +26,12 @@ def _consent_active(today, consent=Consent) -> ColumnElement[bool]:
     return and_(consent.withdrawn_at.is_(None), consent.signed_on <= today, consent.valid_until >= today)
 
 
+def _shares_by_consent(case=Case) -> ColumnElement[bool]:
+    """A consent is given for the SSPF work on the case: once the case is closed it shares nothing more.
+    (A disclosure is a decision of its own, with its own end date, and outlives the closure.)"""
+    return case.status != CaseStatus.CLOSED
+
+
 def visible_cases(actor: Actor, *, now: datetime) -> ColumnElement[bool]:
     """A WHERE clause on ``Case``: the cases ``actor`` may see at all."""
     if not actor.reads_cases:
@@ -34,7 +40,8 @@ def visible_cases(actor: Actor, *, now: datetime) -> ColumnElement[bool]:
     in_district = Case.district_id.in_(sorted(actor.district_ids)) if actor.district_ids else false()
     consented = exists(
         select(ConsentScope.consent_id).join(Consent, Consent.id == ConsentScope.consent_id)
-        .where(Consent.case_id == Case.id, ConsentScope.agency_id == actor.agency_id, _consent_active(today))
+        .where(Consent.case_id == Case.id, ConsentScope.agency_id == actor.agency_id, _consent_active(today),
+               _shares_by_consent())
     )
     disclosed = exists(
         select(Disclosure.id).where(Disclosure.case_id == Case.id, Disclosure.to_agency_id == actor.agency_id,
@@ -93,7 +100,8 @@ def _head_statement():
     consented = (
         select(func.aggregate_strings(scope.category, "\n"))
         .select_from(scopes.join(consents, consent.id == scope.consent_id))
-        .where(consent.case_id == case.id, scope.agency_id == agency_id, _consent_active(today, consent))
+        .where(consent.case_id == case.id, scope.agency_id == agency_id, _consent_active(today, consent),
+               _shares_by_consent(case))
         .scalar_subquery()
     )
     disclosed = (
@@ -181,7 +189,9 @@ def case_facts_many(actor: Actor, cases: list[CaseRef], *, now: datetime, within
     if ids:
         for case_id, category in db.session.execute(
                 select(Consent.case_id, ConsentScope.category).join(ConsentScope, Consent.id == ConsentScope.consent_id)
-                .where(Consent.case_id.in_(scope), ConsentScope.agency_id == actor.agency_id, _consent_active(today))):
+                .join(Case, Case.id == Consent.case_id)
+                .where(Consent.case_id.in_(scope), ConsentScope.agency_id == actor.agency_id, _consent_active(today),
+                       _shares_by_consent())):
             categories.setdefault(case_id, set()).add(category)
         for case_id, cats in db.session.execute(
                 select(Disclosure.case_id, Disclosure.categories)
@@ -213,7 +223,7 @@ def sharing_agencies(case: Case, *, now: datetime) -> set[int]:
 
     today = today_of(now)
     consented = select(ConsentScope.agency_id).join(Consent, Consent.id == ConsentScope.consent_id).where(
-        Consent.case_id == case.id, _consent_active(today))
+        Consent.case_id == case.id, _consent_active(today), case.status != CaseStatus.CLOSED)
     disclosed = select(Disclosure.to_agency_id).where(Disclosure.case_id == case.id, Disclosure.valid_until >= today)
     coordination = select(Agency.id).where(Agency.kind == AgencyKind.COORDINATION)
     ids = set(db.session.scalars(consented.union(disclosed, coordination)))

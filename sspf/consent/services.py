@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from sspf.access.rules import BASIC
 from sspf.audit import AuditAction, record
 from sspf.auth.models import User
 from sspf.cases.models import Case, CaseStatus
@@ -113,6 +114,11 @@ def withdraw_consent(*, actor: User, case: Case, consent: Consent, by: str) -> N
            subject_ref=case.youth.ref, fields=["withdrawn_at", "withdrawn_by"], detail={"case": case.code})
 
 
+def disclosable_categories(agency: Agency) -> set[str]:
+    """What ``agency`` may disclose: the youth's basic details and its own kind of information."""
+    return {BASIC, catalogue().category_of_agency_kind(agency.kind)}
+
+
 def record_disclosure(*, actor: User, case: Case, legal_basis: str, to_agency: Agency, categories: set[str],
                       assessment: str, valid_until: date, today: date) -> Disclosure:
     """A disclosure on another legal basis: the basis must exist in the catalogue and fit the parties."""
@@ -133,6 +139,10 @@ def record_disclosure(*, actor: User, case: Case, legal_basis: str, to_agency: A
         raise ConsentError(_("Välj en annan myndighet som mottagare."), "to_agency")
     if not categories or categories - cat.codes("information_categories"):
         raise ConsentError(_("Välj vilka uppgifter som lämnas ut."), "categories")
+    if categories - disclosable_categories(actor.agency):
+        # Secrecy is each authority's own: an agency can hand over what it holds, never another agency's
+        # information that it happens to see under the youth's consent.
+        raise ConsentError(_("Er organisation kan bara lämna ut sina egna uppgifter."), "categories")
     if not today <= valid_until <= today + timedelta(days=90):
         raise ConsentError(_("Ange ett slutdatum inom 90 dagar."), "valid_until")
     disclosure = Disclosure(case_id=case.id, legal_basis=legal_basis, decided_by_id=actor.id,

@@ -120,7 +120,8 @@ def new_disclosure(case_id: str):
     form = DisclosureForm()
     form.legal_basis.choices = cat.choices("legal_bases")
     form.to_agency.choices = [(a.id, a.name) for a in active_authorities() if a.id != user.agency_id]
-    form.categories.choices = cat.choices("information_categories")
+    held = services.disclosable_categories(user.agency)
+    form.categories.choices = [(code, label) for code, label in cat.choices("information_categories") if code in held]
     if form.validate_on_submit():
         try:
             services.record_disclosure(

@@ -58,6 +58,8 @@ class Grant:
     start: date
     until: date
     withdrawn: bool = False
+    #: False for a disclosure: it outlives the case's closure, a consent does not.
+    by_consent: bool = True
 
 
 @dataclass
@@ -73,6 +75,7 @@ class Built:
     protected: bool = False
     guardian_protected: bool = False
     named: set[str] = field(default_factory=set)
+    closed: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ def oracle(actor: str, built: Built, now: datetime, everything: frozenset[str]) 
         via, categories = "owner", everything
     elif in_district:
         granted = frozenset().union(*(g.categories for g in built.grants if g.agency == agency and not g.withdrawn
-                                      and g.start <= today <= g.until))
+                                      and g.start <= today <= g.until and not (g.by_consent and built.closed)))
         if granted:
             via, categories = "consent", (granted & everything) | {"basic"}
     if via is None and role == Role.COORDINATOR and built.emergencies.get(actor, now) > now:
@@ -169,22 +172,36 @@ def build_grid(world: Cases) -> list[Built]:
         b = new("disclosure/active", d, "soc")
         registrar = REGISTRAR["soc", d]
         x = world.disclose(b.case, by=registrar, to="police", categories={"social_services"}, basis="osl_10_18a")
-        y = world.disclose(b.case, by=registrar, to="school", categories={"basic", "school"})
-        b.grants += [Grant("police", frozenset(x.categories), FAR, x.valid_until),
-                     Grant("school", frozenset(y.categories), FAR, y.valid_until)]
+        y = world.disclose(b.case, by=registrar, to="school", categories={"basic", "social_services"})
+        b.grants += [Grant("police", frozenset(x.categories), FAR, x.valid_until, by_consent=False),
+                     Grant("school", frozenset(y.categories), FAR, y.valid_until, by_consent=False)]
 
         b = new("disclosure/expired", d, "soc")
         for to in ("police", "school"):
             x = world.insert_disclosure(b.case, by=registrar, to=to, categories={"social_services"},
                                         valid_until=today - timedelta(days=1))
-            b.grants.append(Grant(to, frozenset(x.categories), FAR, x.valid_until))
+            b.grants.append(Grant(to, frozenset(x.categories), FAR, x.valid_until, by_consent=False))
 
         b = new("disclosure/after-withdrawal", d, "school")
         c = world.consent(b.case, {"police": {"police"}})
         world.withdraw(b.case, c)
         scope(b, {"police": {"police"}}, c.signed_on, c.valid_until, withdrawn=True)
         x = world.disclose(b.case, by=REGISTRAR["school", d], to="police", categories={"school"}, basis="osl_10_27")
-        b.grants.append(Grant("police", frozenset(x.categories), FAR, x.valid_until))
+        b.grants.append(Grant("police", frozenset(x.categories), FAR, x.valid_until, by_consent=False))
+
+        b = new("closed/consent", d, "school")
+        c = world.consent(b.case, CONSENT_SCOPE)
+        scope(b, CONSENT_SCOPE, c.signed_on, c.valid_until)
+        world.close(b.case)
+        b.closed = True
+
+        b = new("closed/disclosure-and-consent", d, "soc")
+        c = world.consent(b.case, CONSENT_SCOPE)
+        scope(b, CONSENT_SCOPE, c.signed_on, c.valid_until)
+        x = world.disclose(b.case, by=registrar, to="police", categories={"social_services"}, basis="osl_10_18a")
+        b.grants.append(Grant("police", frozenset(x.categories), FAR, x.valid_until, by_consent=False))
+        world.close(b.case)
+        b.closed = True
 
         b = new("emergency/active", d, "school")
         for who in EMERGENCY_HOLDERS:
@@ -277,6 +294,15 @@ def test_the_future_consent_starts_and_the_active_one_ends(world):
     assert rule_views(police, grid["ORM:consent/not-yet-valid"].case, now=later)[0]
     assert rule_views(police, grid["ORM:disclosure/after-withdrawal"].case, now=world.now)[1].categories == {
         "school", "basic"}
+
+
+def test_closure_ends_the_consent_but_not_a_disclosure(world):
+    grid = {b.name: b for b in build_grid(world)}
+    police, school = world.user("police_orm"), world.user("field_worker")
+    assert not rule_views(police, grid["ORM:closed/consent"].case, now=world.now)[0]
+    assert rule_views(school, grid["ORM:closed/consent"].case, now=world.now)[1].via == "owner"
+    sql, pure = rule_views(police, grid["ORM:closed/disclosure-and-consent"].case, now=world.now)
+    assert sql and pure.categories == {"social_services", "basic"}  # not the consent's police and school
 
 
 def test_a_disclosure_without_categories_gives_nothing_in_both_rules(world):

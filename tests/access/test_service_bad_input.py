@@ -172,6 +172,11 @@ DISCLOSURE_REFUSALS = {
     "to the discloser's own agency": ("soc_orm", dict(to="soc", basis="osl_10_2"), "to_agency"),
     "ending yesterday": ("soc_orm", dict(valid_until=-1), "valid_until"),
     "ending in 91 days": ("soc_orm", dict(valid_until=91), "valid_until"),
+    # Social services sees the school's information under the youth's consent, but it is not theirs to give.
+    "another agency's information": ("soc_orm", dict(categories={"social_services", "school"}, basis="osl_10_27"),
+                                     "categories"),
+    "the coordinator handing out the police's": ("coordinator", dict(categories={"police"}, basis="osl_10_27"),
+                                                 "categories"),
 }
 
 
