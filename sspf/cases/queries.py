@@ -173,10 +173,13 @@ class CoordinatorDesk:
     awaiting_triage: list[Row]
     #: (id, code, valid_until) of active cases whose latest consent runs out soon or has run out, soonest first.
     expiring: list[Row]
+    #: (id, code, withdrawn_at) of active cases whose consent was withdrawn and that have no valid one today.
+    withdrawn: list[Row]
 
 
 def coordinator_desk(user: User, *, now: datetime) -> CoordinatorDesk:
-    """What needs the coordinator: new signals, and consent that expires within the warning period or has expired.
+    """What needs the coordinator: new signals, consent that expires within the warning period or has expired,
+    and active cases whose consent was withdrawn.
 
     Expired consent already shares nothing (the rule reads the date); this list is so that a new
     consent can be sought in time. Plain rows: the desk shows case codes and dates, so no youth is
@@ -200,4 +203,15 @@ def coordinator_desk(user: User, *, now: datetime) -> CoordinatorDesk:
                ~exists().where(later.case_id == Case.id, later.withdrawn_at.is_(None),
                                later.valid_until > Consent.valid_until))
         .order_by(Consent.valid_until, Case.code).limit(50)))
-    return CoordinatorDesk(awaiting_triage=awaiting, expiring=expiring)
+    # A withdrawal ends the sharing at once, but the case stays active until the coordinator closes it or records
+    # a new consent: list it until then, oldest withdrawal first.
+    valid = aliased(Consent)
+    last_withdrawal = func.max(Consent.withdrawn_at)
+    withdrawn = list(db.session.execute(
+        select(Case.id, Case.code, last_withdrawal.label("withdrawn_at"))
+        .join(Consent, Consent.case_id == Case.id)
+        .where(visible_cases(actor, now=now), Case.status == CaseStatus.ACTIVE, Consent.withdrawn_at.is_not(None),
+               ~exists().where(valid.case_id == Case.id, valid.withdrawn_at.is_(None), valid.signed_on <= today,
+                               valid.valid_until >= today))
+        .group_by(Case.id, Case.code).order_by(last_withdrawal, Case.code).limit(50)))
+    return CoordinatorDesk(awaiting_triage=awaiting, expiring=expiring, withdrawn=withdrawn)

@@ -11,6 +11,7 @@ from flask_login import current_user
 from sspf.access.rules import Actor, can_disclose
 from sspf.audit import AuditAction, record
 from sspf.auth.permissions import Permission, require
+from sspf.cases.models import CaseStatus
 from sspf.cases.queries import get_case_for
 from sspf.catalogue import catalogue
 from sspf.consent import services
@@ -20,7 +21,7 @@ from sspf.db import parse_uuid, utcnow
 from sspf.extensions import db
 from sspf.org.models import Agency
 from sspf.org.queries import active_authorities
-from sspf.web.forms import clean_text, show_service_error
+from sspf.web.forms import clean_text, refuse_before_form, show_service_error
 
 bp = Blueprint("consent", __name__, url_prefix="/cases")
 
@@ -41,6 +42,9 @@ def _consent_of(case, consent_id: str) -> Consent:
 @require(Permission.COORDINATE)
 def new_consent(case_id: str):
     case, _access = _case(case_id, coordinate=True)
+    if request.method == "GET" and case.status in {CaseStatus.CLOSED, CaseStatus.SIGNAL}:
+        return refuse_before_form(case.id, _("Ärendet är avslutat.") if case.status == CaseStatus.CLOSED
+                                  else _("Ärendet måste bedömas innan samtycke registreras."))
     cat = catalogue()
     form = ConsentForm()
     form.method.choices = cat.choices("consent_methods")
@@ -48,8 +52,14 @@ def new_consent(case_id: str):
     categories = cat.choices("information_categories")
     allowed = {f"scope-{a.id}-{code}": (a.id, code) for a in agencies for code, _label in categories}
     chosen = {key for key in request.form if key in allowed}
+    # A scope box the form never offered (an unknown agency or category) means a tampered form: refuse it whole
+    # rather than save the rest, so that what is recorded is exactly what the coordinator saw and ticked.
+    tampered = any(key.startswith("scope-") and key not in allowed for key in request.form)
     error = None
-    if form.validate_on_submit():
+    submitted = form.validate_on_submit()
+    if submitted and tampered:
+        error = _("Omfattningen innehåller en organisation eller sorts uppgifter som inte finns.")
+    elif submitted:
         scope: dict[int, set[str]] = {}
         for key in chosen:
             agency_id, code = allowed[key]
@@ -116,6 +126,8 @@ def new_disclosure(case_id: str):
     case, access = _case(case_id, coordinate=False)
     if not can_disclose(Actor.of(user), access):
         abort(403)
+    if request.method == "GET" and case.status == CaseStatus.CLOSED:
+        return refuse_before_form(case.id, _("Ärendet är avslutat."))
     cat = catalogue()
     form = DisclosureForm()
     form.legal_basis.choices = cat.choices("legal_bases")

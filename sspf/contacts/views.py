@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from sspf.access.rules import Actor, can_log_contact
 from sspf.auth.permissions import Permission, require
+from sspf.cases.models import CaseStatus
 from sspf.cases.queries import get_case_head_for
 from sspf.catalogue import catalogue
 from sspf.contacts import services
 from sspf.contacts.forms import ContactForm
 from sspf.contacts.models import Visibility
 from sspf.db import utcnow
-from sspf.web.forms import clean_text, show_service_error
+from sspf.web.forms import clean_text, refuse_before_form, show_service_error
 
 bp = Blueprint("contacts", __name__, url_prefix="/cases")
 
@@ -28,6 +29,8 @@ def new_contact(case_id: str):
     case, access = get_case_head_for(user, case_id, now=utcnow())
     if not can_log_contact(Actor.of(user), access):
         abort(403)
+    if case.status == CaseStatus.CLOSED and request.method == "GET":
+        return refuse_before_form(case.id, _("Ärendet är avslutat."))
     form = ContactForm()
     form.type.choices = catalogue().choices("contact_types")
     form.parties.choices = catalogue().choices("contact_parties")

@@ -62,6 +62,15 @@ def show_service_error(form, exc: Exception, *, fallback: str | None = None) -> 
         flash(str(exc), "error")
 
 
+def refuse_before_form(case_id, message: str):
+    """Send the user back to the case page with ``message`` instead of showing a form the service will refuse:
+    say it before the form is filled in, not after. (The POST is still refused by the service, e.g. after a race.)"""
+    from flask import flash, redirect, url_for
+
+    flash(message, "warning")
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
 def clean_text(value: str | None) -> str | None:
     """Trim and NFC-normalise a text field's value; empty becomes None."""
     if value is None:

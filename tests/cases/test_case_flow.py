@@ -145,3 +145,42 @@ def test_owner_edits_guardians_and_scanned_form_round_trips_encrypted(app, clien
     assert download.data == pdf and download.mimetype == "application/pdf"
     raw = session.connection().exec_driver_sql("SELECT scanned_form FROM consents").scalar_one()
     assert b"MARKOR" not in bytes(raw)
+
+
+def test_a_consent_form_with_a_scope_box_it_never_offered_saves_nothing(app, client, org, session):
+    from sspf.consent.models import Consent
+    from tests.case_factories import Cases
+
+    case = Cases(org).open_case()
+    session.commit()
+    factories.login(client, "samordnare.orm")
+    police_id = org.agencies["police"].id
+    form = {"signed_on": date.today().isoformat(), "valid_until": (date.today() + timedelta(days=30)).isoformat(),
+            "guardian1": "y", "youth": "y", "method": "in_person", f"scope-{police_id}-police": "1"}
+    for forged in (f"scope-{police_id}-weapons", "scope-999999-police", f"scope-{police_id}"):
+        response = factories.post_form(client, f"/cases/{case.id}/consent", data={**form, forged: "1"})
+        assert response.status_code == 200
+        assert "som inte finns" in response.get_data(as_text=True)
+        assert session.scalars(select(Consent).where(Consent.case_id == case.id)).first() is None
+    assert factories.post_form(client, f"/cases/{case.id}/consent", data=form).status_code == 302  # the control
+
+
+def test_forms_a_closed_case_cannot_take_send_back_to_the_case_with_the_reason(app, client, org, session):
+    from tests.case_factories import Cases
+
+    world = Cases(org)
+    closed, signal = world.open_case(), world.signal()
+    world.close(closed, "moved")
+    session.commit()
+    factories.login(client, "samordnare.orm")
+    cases = {"closed": closed, "signal": signal}
+    for state, form, message in (("closed", "contacts/new", "Ärendet är avslutat."),
+                                 ("closed", "consent", "Ärendet är avslutat."),
+                                 ("closed", "disclosures/new", "Ärendet är avslutat."),
+                                 ("signal", "consent", "Ärendet måste bedömas innan samtycke registreras.")):
+        case = cases[state]
+        response = client.get(f"/cases/{case.id}/{form}")
+        assert response.status_code == 302 and response.location.endswith(f"/cases/{case.id}"), (state, form)
+        assert message in client.get(response.location).get_data(as_text=True), (state, form)
+    # The forms a case can still take open as before.
+    assert client.get(f"/cases/{signal.id}/contacts/new").status_code == 200

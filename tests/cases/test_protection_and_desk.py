@@ -164,3 +164,27 @@ def test_the_coordinator_sees_who_has_read_the_case_each_once_newest_first(app, 
     readers = html.split("Vem har läst ärendet", 1)[1].split("</ul>", 1)[0]
     assert readers.count(police.display_name) == 1 and readers.count(school.display_name) == 1  # read twice: once
     assert readers.index(police.display_name) < readers.index(school.display_name)  # police read last
+
+
+def test_the_desk_lists_active_cases_whose_consent_was_withdrawn_until_a_new_one_is_valid(client, org, session):
+    from tests.case_factories import Cases
+
+    world = Cases(org)
+    withdrawn = world.open_case()
+    world.withdraw(withdrawn, world.consent(withdrawn, {"police": ["school"]}))
+    renewed = world.open_case()
+    world.withdraw(renewed, world.consent(renewed, {"police": ["school"]}))
+    world.consent(renewed, {"police": ["school"]})  # a new, valid consent: nothing to do
+    closed = world.open_case()
+    world.withdraw(closed, world.consent(closed, {"police": ["school"]}))
+    world.close(closed, "consent_withdrawn")
+    elsewhere = world.open_case("school_fis", "FIS")
+    world.withdraw(elsewhere, world.consent(elsewhere, {"police": ["school"]}))
+    session.commit()
+
+    factories.login(client, "samordnare.orm")
+    html = client.get("/").get_data(as_text=True)
+    listed = html.split('data-testid="withdrawn-consents"', 1)[1].split("</ul>", 1)[0]
+    assert withdrawn.code in listed and "återkallat" in listed
+    for case in (renewed, closed, elsewhere):
+        assert case.code not in listed
