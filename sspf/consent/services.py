@@ -54,9 +54,6 @@ def record_consent(*, actor: User, case: Case, signed_on: date, valid_until: dat
         raise ConsentError(_("Datumet kan inte ligga i framtiden."), "signed_on")
     if valid_until < signed_on:
         raise ConsentError(_("Slutdatumet ligger före datumet för samtycket."), "valid_until")
-    if valid_until < today:
-        # It would share nothing and make the case look as if consent had been sought: ask for a current one.
-        raise ConsentError(_("Samtycket har redan gått ut. Registrera ett samtycke som gäller i dag."), "valid_until")
     if valid_until > signed_on + timedelta(days=cat.consent_rule("max_validity_days")):
         raise ConsentError(_("Ett samtycke kan gälla högst %(n)d dagar.", n=cat.consent_rule("max_validity_days")),
                            "valid_until")

@@ -67,7 +67,7 @@ def new_consent(case_id: str):
         upload = form.scan.data
         scan = upload.read(services.MAX_SCAN_BYTES + 1) if upload and upload.filename else None
         try:
-            services.record_consent(
+            consent = services.record_consent(
                 actor=current_user._get_current_object(), case=case, signed_on=form.signed_on.data,
                 valid_until=form.valid_until.data, guardian1=form.guardian1.data, guardian2=form.guardian2.data,
                 youth=form.youth.data, method=form.method.data, scope=scope, today=date.today(), scan=scan,
@@ -79,7 +79,11 @@ def new_consent(case_id: str):
                 field.errors = [*field.errors, error]
                 error = None if exc.field != "scope" else error
         else:
-            flash(_("Samtycket är registrerat."), "success")
+            if consent.is_active(date.today()):
+                flash(_("Samtycket är registrerat."), "success")
+            else:  # a paper consent registered late, or one that starts later: on record, but it shares nothing now
+                flash(_("Samtycket är registrerat men gäller inte i dag, så ingenting delas med stöd av det."),
+                      "warning")
             return redirect(url_for("cases.show", case_id=case.id))
     return render_template("consent/new.html", case=case, form=form, agencies=agencies, categories=categories,
                            chosen=chosen, error=error,

@@ -76,8 +76,6 @@ CONSENT_REFUSALS = {
     "no signatory": (lambda w: dict(guardian1=False, guardian2=False, youth=False), "guardian1"),
     "youth of 15 has not signed": (lambda w: dict(youth=False), "guardian1"),
     "end before start": (lambda w: dict(valid_until=w.today - timedelta(days=2)), "valid_until"),
-    "already run out": (lambda w: dict(signed_on=w.today - timedelta(days=300),
-                                       valid_until=w.today - timedelta(days=1)), "valid_until"),
     "signed in the future": (lambda w: dict(signed_on=w.today + timedelta(days=1),
                                             valid_until=w.today + timedelta(days=30)), "signed_on"),
     "valid over the maximum": (lambda w: dict(valid_until=w.today - timedelta(days=1) + timedelta(days=366)),

@@ -184,3 +184,19 @@ def test_forms_a_closed_case_cannot_take_send_back_to_the_case_with_the_reason(a
         assert message in client.get(response.location).get_data(as_text=True), (state, form)
     # The forms a case can still take open as before.
     assert client.get(f"/cases/{signal.id}/contacts/new").status_code == 200
+
+
+def test_a_consent_registered_after_it_ran_out_is_kept_with_a_warning_that_it_shares_nothing(client, org, session):
+    from tests.case_factories import Cases
+
+    case = Cases(org).open_case()
+    session.commit()
+    factories.login(client, "samordnare.orm")
+    response = factories.post_form(client, f"/cases/{case.id}/consent", data={
+        "signed_on": (date.today() - timedelta(days=100)).isoformat(),
+        "valid_until": (date.today() - timedelta(days=1)).isoformat(), "guardian1": "y", "youth": "y",
+        "method": "in_person", f"scope-{org.agencies['police'].id}-police": "1"})
+    assert response.status_code == 302
+    page = client.get(response.location).get_data(as_text=True)
+    assert "gäller inte i dag, så ingenting delas" in page and "flash-warning" in page
+    assert session.get(Case, case.id).status == CaseStatus.TRIAGED
