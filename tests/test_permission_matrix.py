@@ -46,7 +46,8 @@ MATRIX: dict[str, tuple[str, str, dict[str, int | str]]] = {
     "cases.new_case": ("GET", "/cases/new", CASE_ROLES_GET),
     "cases.show": ("GET", "/cases/{case_id}", CASE_ROLES_GET),
     "cases.edit_youth": ("GET", "/cases/{case_id}/youth", CASE_ROLES_GET),
-    "cases.triage": ("GET", "/cases/{case_id}/triage", COORDINATOR_GET),
+    # The case is already triaged (active): the coordinator is sent back to the case page, told so.
+    "cases.triage": ("GET", "/cases/{case_id}/triage", {**COORDINATOR_GET, "coordinator": 302}),
     "cases.close": ("GET", "/cases/{case_id}/close", COORDINATOR_GET),
     "cases.protection": ("GET", "/cases/{case_id}/protection", COORDINATOR_GET),
     "cases.emergency": ("GET", "/cases/emergency", COORDINATOR_GET),

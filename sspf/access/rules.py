@@ -133,6 +133,15 @@ def can_coordinate(actor: Actor, access: CaseAccess) -> bool:
     return access.via == "coordinator"
 
 
+def can_identify(actor: Actor, access: CaseAccess) -> bool:
+    """The actor may be told that a personnummer belongs to this case (a search hit, a signal that joins it).
+
+    Only where they may see the identity too: naming the case to anyone else would link a protected youth's
+    number to it, or tell someone outside the district that the youth is an SSPF case, and where.
+    """
+    return access.visible and access.identity_visible
+
+
 def can_log_contact(actor: Actor, access: CaseAccess) -> bool:
     return access.visible and access.via != "emergency"
 

@@ -59,6 +59,13 @@ def visible_cases(actor: Actor, *, now: datetime) -> ColumnElement[bool]:
     return clause
 
 
+def identity_visible(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause on ``Youth``, with :func:`visible_cases` the SQL form of ``rules.can_identify``: the youth's
+    identity is not protected, or the actor is named for it (``case_access(...).identity_visible``)."""
+    named = Youth.id.in_(select(ProtectedAccess.youth_id).where(ProtectedAccess.user_id == actor.user_id))
+    return or_(Youth.protected_identity.is_(False), named)
+
+
 @dataclass(frozen=True)
 class CaseHead:
     """One case as the access rule and a write to it need it: plain values, nothing decrypted.

@@ -6,7 +6,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from sspf.cases.personnummer import InvalidPersonalNumber, parse
@@ -23,6 +23,14 @@ def not_in_future(form, field) -> None:
         raise ValidationError(_l("Datumet kan inte ligga i framtiden."))
 
 
+def required_if_report_made(form, field) -> None:
+    """A report of concern needs its date. Listed before ``Optional()``, which stops the chain (an inline
+    ``validate_<field>`` too) as soon as the date is empty."""
+    if form.report_made.data and not (field.raw_data and field.raw_data[0].strip()):
+        field.errors[:] = []  # not the date parser's "Not a valid date value.": the date is missing, not malformed
+        raise StopValidation(_l("Ange datum för orosanmälan."))
+
+
 class SignalForm(BaseForm):
     personnummer = StringField(_l("Personnummer eller samordningsnummer"),
                                validators=[DataRequired(REQUIRED), Length(max=20)])
@@ -32,7 +40,8 @@ class SignalForm(BaseForm):
     categories = MultiCheckboxField(_l("Vad gäller oron?"), validators=[DataRequired(_l("Välj minst en."))])
     note = TextAreaField(_l("Kort beskrivning"), validators=[Optional(), Length(max=500)])
     report_made = BooleanField(_l("En orosanmälan har gjorts till socialtjänsten"))
-    report_made_on = DateField(_l("Datum för orosanmälan"), validators=[Optional(), not_in_future])
+    report_made_on = DateField(_l("Datum för orosanmälan"),
+                               validators=[required_if_report_made, Optional(), not_in_future])
     report_made_by = StringField(_l("Orosanmälan gjord av (funktion)"), validators=[Optional(), Length(max=80)])
 
     def validate_personnummer(self, field) -> None:
@@ -41,9 +50,13 @@ class SignalForm(BaseForm):
         except InvalidPersonalNumber as exc:
             raise ValidationError(str(exc)) from None
 
-    def validate_report_made_on(self, field) -> None:
-        if self.report_made.data and not field.data:
-            raise ValidationError(_l("Ange datum för orosanmälan."))
+    def validate_report_made(self, field) -> None:
+        # A date or a "by whom" without the box is most likely a box forgotten: ask, rather than drop what was typed
+        # or record a report of concern nobody said was made.
+        given = (self.report_made_on.raw_data or [""])[0].strip() or (self.report_made_by.data or "").strip()
+        if not field.data and given:
+            raise ValidationError(_l("Kryssa i rutan om en orosanmälan har gjorts, annars lämna datum och funktion "
+                                     "tomma."))
 
 
 class TriageForm(BaseForm):

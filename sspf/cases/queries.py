@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import aliased, defer, joinedload
 
 from sspf.access.contacts import visible_contacts
 from sspf.access.rules import NONE, Actor, CaseAccess, can_coordinate, case_access
-from sspf.access.scoping import CaseHead, case_head_and_facts, visible_cases
+from sspf.access.scoping import CaseHead, case_head_and_facts, identity_visible, visible_cases
 from sspf.audit import AuditAction, Outcome, record
 from sspf.audit.models import AuditEvent
 from sspf.auth.models import User
@@ -59,6 +60,17 @@ def get_case_head_for(user: User, case_id: str, *, now: datetime,
     return found[0], access
 
 
+def access_for(user: User, case_id: uuid.UUID, *, now: datetime) -> CaseAccess:
+    """What ``user`` may see of a case the system itself has found (a signal's open case), in one statement.
+
+    Nothing is loaded, decrypted or audited, and a case they may not see is simply ``NONE``: the user did
+    not ask for this case, so there is no denied request to record and nothing to 404.
+    """
+    actor = Actor.of(user)
+    found = case_head_and_facts(actor, case_id, now=now)
+    return case_access(actor, found[1], now=now, all_categories=_categories()) if found else NONE
+
+
 def get_case_for(user: User, case_id: str, *, now: datetime, coordinate: bool = False) -> tuple[Case, CaseAccess]:
     """As :func:`get_case_head_for`, with the ORM case (and its youth, decrypted) for a page that shows it.
 
@@ -97,8 +109,10 @@ def list_cases_for(user: User, *, now: datetime, status: str | None = None, pers
     if status in {s.value for s in CaseStatus}:
         where.append(Case.status == status)
     if personnummer:
+        # A protected youth is found only by the users named for them: for anyone else a hit, even masked, would
+        # link the number to the case. Not found, it looks the same as a number that has no case.
         where.append(Case.youth_id.in_(select(Youth.id).where(
-            blind_index_match(Youth.personnummer_bidx, personnummer))))
+            blind_index_match(Youth.personnummer_bidx, personnummer), identity_visible(actor))))
     # Counting stops at COUNT_CAP: past that the exact number helps nobody and costs a scan of every case.
     capped = select(Case.id).where(*where).limit(COUNT_CAP + 1).subquery()
     total = db.session.scalar(select(func.count()).select_from(capped)) or 0

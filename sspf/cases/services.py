@@ -29,7 +29,12 @@ OPEN_STATUSES = (CaseStatus.SIGNAL, CaseStatus.TRIAGED, CaseStatus.ACTIVE)
 
 
 class TransitionError(ValueError):
-    """The case is not in a state that allows this step; ``str(exc)`` is for the user."""
+    """The case is not in a state that allows this step; ``str(exc)`` is for the user, ``field`` the form field
+    it concerns, if any."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -67,9 +72,13 @@ def register_signal(*, actor: User, personnummer: PersonalNumber, name: str, dis
                     signal: SignalInput) -> tuple[Case, bool]:
     """Record a concern. Reuses the youth and the open case if they exist; returns (case, created)."""
     if not signal.categories or set(signal.categories) - catalogue().codes("concern_categories"):
-        raise TransitionError(_("Välj vad oron gäller från listan."))
+        raise TransitionError(_("Välj vad oron gäller från listan."), field="categories")
     if signal.raised_on > date.today() or signal.raised_on < personnummer.birth_date:
-        raise TransitionError(_("Datumet för oron är inte rimligt."))
+        raise TransitionError(_("Datumet för oron är inte rimligt."), field="raised_on")
+    if signal.report_made and signal.report_made_on is None:
+        raise TransitionError(_("Ange datum för orosanmälan."), field="report_made_on")
+    if signal.report_made and not personnummer.birth_date <= signal.report_made_on <= date.today():
+        raise TransitionError(_("Datumet för orosanmälan är inte rimligt."), field="report_made_on")
     youth = find_youth(personnummer)
     if youth is None:
         youth = Youth(name=name, personnummer=personnummer.canonical, sex=personnummer.sex,

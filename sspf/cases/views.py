@@ -10,20 +10,19 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from sspf.access.rules import Actor, can_coordinate, can_disclose, can_log_contact
-from sspf.access.scoping import visible_cases
+from sspf.access.rules import Actor, can_coordinate, can_disclose, can_identify, can_log_contact
 from sspf.auth.models import User
 from sspf.auth.permissions import Permission, Role, require
 from sspf.cases import queries, services
 from sspf.cases.forms import CloseForm, EmergencyForm, ProtectionForm, SignalForm, TriageForm, YouthForm
 from sspf.cases.models import Case, CaseStatus
-from sspf.cases.personnummer import normalize
+from sspf.cases.personnummer import PersonalNumber, normalize
 from sspf.cases.services import SignalInput, TransitionError
 from sspf.catalogue import catalogue
 from sspf.db import utcnow
 from sspf.extensions import db
 from sspf.org.models import Agency, District
-from sspf.web.forms import REQUIRED, BaseForm, clean_text
+from sspf.web.forms import REQUIRED, BaseForm, clean_text, show_service_error
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -84,25 +83,46 @@ def new_case():
     if request.method == "POST" and district is None:
         abort(400)  # a tampered district: not one of the user's
     if form.validate_on_submit():
-        existing = services.find_youth(form.parsed)
-        if existing is None and not clean_text(form.name.data):
+        # The name may be left out only for a youth whose open case the user may identify; for anyone else the form
+        # asks for it as for an unknown youth, so that it does not tell whether sspf knows the number.
+        if not _joins_identified_case(user, form.parsed) and not clean_text(form.name.data):
             form.name.errors = [_("Ange den ungas namn.")]
         else:
-            case, created = services.register_signal(
-                actor=user, personnummer=form.parsed, name=clean_text(form.name.data) or "", district=district,
-                signal=SignalInput(raised_on=form.raised_on.data, categories=tuple(form.categories.data),
-                                   note=clean_text(form.note.data), report_made=form.report_made.data,
-                                   report_made_on=form.report_made_on.data,
-                                   report_made_by=clean_text(form.report_made_by.data)))
-            if created:
-                flash(_("Signalen är registrerad som ärende %(code)s.", code=case.code), "success")
+            try:
+                case, created = services.register_signal(
+                    actor=user, personnummer=form.parsed, name=clean_text(form.name.data) or "", district=district,
+                    signal=SignalInput(raised_on=form.raised_on.data, categories=tuple(form.categories.data),
+                                       note=clean_text(form.note.data), report_made=form.report_made.data,
+                                       report_made_on=form.report_made_on.data,
+                                       report_made_by=clean_text(form.report_made_by.data)))
+            except TransitionError as exc:
+                show_service_error(form, exc)  # refused before anything is written; the form keeps what was typed
             else:
-                flash(_("Det fanns redan ett öppet ärende (%(code)s). Signalen lades till där och samordnaren ser "
-                        "den.", code=case.code), "info")
-            visible = db.session.scalar(select(Case.id).where(
-                Case.id == case.id, visible_cases(Actor.of(user), now=utcnow())))
-            return redirect(url_for("cases.show", case_id=case.id) if visible else url_for("cases.list_cases"))
+                return _signal_registered(user, case, created)
     return render_template("cases/new.html", form=form, districts=districts, district_id=district_id)
+
+
+def _joins_identified_case(user: User, personnummer: PersonalNumber) -> bool:
+    """The signal would join an open case that the access rule lets ``user`` identify."""
+    youth = services.find_youth(personnummer)
+    case = services.open_case_of(youth) if youth is not None else None
+    return case is not None and can_identify(Actor.of(user), queries.access_for(user, case.id, now=utcnow()))
+
+
+def _signal_registered(user: User, case: Case, created: bool):
+    access = queries.access_for(user, case.id, now=utcnow())
+    if created:
+        flash(_("Signalen är registrerad som ärende %(code)s.", code=case.code), "success")
+    elif can_identify(Actor.of(user), access):
+        flash(_("Det fanns redan ett öppet ärende (%(code)s). Signalen lades till där och samordnaren ser "
+                "den.", code=case.code), "info")
+    else:
+        # Another district's case, or a protected youth the user is not named for: the signal joins it all the same
+        # (no second youth or case), but the answer names no case, code or district, which would tell the user that
+        # the youth is an SSPF case, and where.
+        flash(_("Signalen är registrerad och har lämnats till samordnaren."), "success")
+        return redirect(url_for("cases.list_cases"))
+    return redirect(url_for("cases.show", case_id=case.id) if access.visible else url_for("cases.list_cases"))
 
 
 @bp.route("/<case_id>")
@@ -129,6 +149,11 @@ def show(case_id: str):
 @require(Permission.COORDINATE)
 def triage(case_id: str):
     case, _access = _load(case_id, coordinate=True)
+    if request.method == "GET" and case.status != CaseStatus.SIGNAL:
+        # Say so before the form is filled in, not after (a POST is still refused by the service, e.g. after a race).
+        flash(_("Ärendet är avslutat.") if case.status == CaseStatus.CLOSED else _("Ärendet är redan bedömt."),
+              "warning")
+        return redirect(url_for("cases.show", case_id=case.id))
     form = TriageForm()
     form.risk_factors.choices = catalogue().choices("risk_factors")
     form.protective_factors.choices = catalogue().choices("protective_factors")

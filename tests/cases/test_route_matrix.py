@@ -31,7 +31,9 @@ def _expected(actor: str, state: str, route: str) -> int:
     if route == "triage":
         if not actor.startswith("coord"):
             return 403  # the permission gate comes before the case is looked up
-        return 200 if coordinator else 404
+        if not coordinator:
+            return 404
+        return 200 if state == "none" else 302  # every other state is triaged: back to the case page, told so
     if not visible:
         return 404
     if route == "youth":
