@@ -25,6 +25,7 @@ from sspf.crypto import blind_index_match
 from sspf.db import parse_uuid, utcnow
 from sspf.extensions import db
 from sspf.meetings.models import Meeting
+from sspf.org.models import Agency
 
 PER_PAGE = 50
 COUNT_CAP = 1000
@@ -125,35 +126,50 @@ def list_cases_for(user: User, *, now: datetime, status: str | None = None, pers
     return CasePage(rows=rows, total=total, page=page)
 
 
+@dataclass(frozen=True)
+class DisclosureLine:
+    """A disclosure with the names the case page shows beside it."""
+
+    disclosure: Disclosure
+    from_agency: str
+    to_agency: str
+    decided_by: str
+
+
 @dataclass
 class CaseDetail:
     signals: list[Signal]
     triage: Triage | None
     consents: list[Consent]
-    disclosures: list[Disclosure]
+    #: Every disclosure for full access; for anyone else, those their own agency made.
+    disclosures: list[DisclosureLine]
     contacts: list[Contact]
     readers: list[tuple[str, datetime]]
     #: The day of the district's last SSPF meeting, and the contacts since then by agency name.
     last_meeting_on: date | None = None
     since_meeting: dict[str, list[Contact]] = field(default_factory=dict)
+    #: The name of who raised each signal, by signal id: for full access only.
+    raised_by: dict[uuid.UUID, str] = field(default_factory=dict)
 
 
 def case_detail(user: User, case: Case, access: CaseAccess) -> CaseDetail:
     """What the case page shows, filtered by ``access``; a constant number of queries."""
     actor = Actor.of(user)
-    signals = [s for s in db.session.scalars(select(Signal).where(Signal.case_id == case.id)
-                                             .order_by(Signal.raised_on.desc()))
+    # Who raised each signal comes in the same statement; only full access gets the names, others see the agency.
+    signal_rows = db.session.execute(select(Signal, User.display_name).join(User, User.id == Signal.raised_by_id)
+                                     .where(Signal.case_id == case.id).order_by(Signal.raised_on.desc())).all()
+    signals = [s for s, _name in signal_rows
                if access.full or s.agency_id == actor.agency_id
                or access.sees(catalogue().category_of_agency_kind(s.agency.kind))]
-    triage = consents = disclosures = None
+    raised_by = {s.id: name for s, name in signal_rows} if access.full else {}
+    disclosures = _disclosure_lines(case, access, actor)
+    triage = consents = None
     if access.full:
         triage = db.session.scalar(select(Triage).where(Triage.case_id == case.id))
         # The scanned form (possibly megabytes) is not shown here: neither loaded nor decrypted.
         consents = list(db.session.scalars(select(Consent).where(Consent.case_id == case.id)
                                            .options(defer(Consent.scanned_form))
                                            .order_by(Consent.signed_on.desc())))
-        disclosures = list(db.session.scalars(select(Disclosure).where(Disclosure.case_id == case.id)
-                                              .order_by(Disclosure.disclosed_at.desc())))
     contacts = list(db.session.scalars(
         select(Contact).where(Contact.case_id == case.id, visible_contacts(actor, access))
         .order_by(Contact.occurred_on.desc(), Contact.created_at.desc()).limit(CONTACTS_SHOWN)))
@@ -176,9 +192,25 @@ def case_detail(user: User, case: Case, access: CaseAccess) -> CaseDetail:
     for contact in contacts:
         if last_meeting_on is not None and contact.occurred_on > last_meeting_on:
             since_meeting.setdefault(contact.agency.name, []).append(contact)
-    return CaseDetail(signals=signals, triage=triage, consents=consents or [], disclosures=disclosures or [],
+    return CaseDetail(signals=signals, triage=triage, consents=consents or [], disclosures=disclosures,
                       contacts=contacts, readers=readers, last_meeting_on=last_meeting_on,
-                      since_meeting=dict(sorted(since_meeting.items())))
+                      since_meeting=dict(sorted(since_meeting.items())), raised_by=raised_by)
+
+
+def _disclosure_lines(case: Case, access: CaseAccess, actor: Actor) -> list[DisclosureLine]:
+    """The disclosure register, in one statement: all of it for full access, and for an agency that holds the case
+    otherwise, the disclosures it made itself (so that it can see what it has decided). The assessment is not
+    shown here, so it is neither loaded nor decrypted."""
+    from_agency, to_agency = aliased(Agency), aliased(Agency)
+    statement = (select(Disclosure, from_agency.name, to_agency.name, User.display_name)
+                 .join(from_agency, from_agency.id == Disclosure.from_agency_id)
+                 .join(to_agency, to_agency.id == Disclosure.to_agency_id)
+                 .join(User, User.id == Disclosure.decided_by_id)
+                 .where(Disclosure.case_id == case.id).options(defer(Disclosure.assessment))
+                 .order_by(Disclosure.disclosed_at.desc()))
+    if not access.full:
+        statement = statement.where(Disclosure.from_agency_id == actor.agency_id)
+    return [DisclosureLine(*row) for row in db.session.execute(statement)]
 
 
 @dataclass

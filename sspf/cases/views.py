@@ -15,7 +15,7 @@ from sspf.auth.models import User
 from sspf.auth.permissions import Permission, Role, require
 from sspf.cases import queries, services
 from sspf.cases.forms import CloseForm, EmergencyForm, ProtectionForm, SignalForm, TriageForm, YouthForm
-from sspf.cases.models import Case, CaseStatus
+from sspf.cases.models import Case, CaseStatus, Sex
 from sspf.cases.personnummer import PersonalNumber, normalize
 from sspf.cases.services import SignalInput, TransitionError
 from sspf.catalogue import catalogue
@@ -32,11 +32,14 @@ STATUS_LABELS = {
     CaseStatus.ACTIVE: _l("Aktiv"),
     CaseStatus.CLOSED: _l("Avslutad"),
 }
+#: Legal sex as the personnummer gave it: shown as such ("Juridiskt kön"), never as the youth's gender.
+SEX_LABELS = {Sex.FEMALE: _l("Kvinna"), Sex.MALE: _l("Man"), Sex.UNKNOWN: _l("Okänt")}
 
 
 @bp.app_context_processor
 def case_helpers() -> dict:
-    return {"status_label": lambda status: STATUS_LABELS.get(CaseStatus(status), status)}
+    return {"status_label": lambda status: STATUS_LABELS.get(CaseStatus(status), status),
+            "sex_label": lambda sex: SEX_LABELS.get(sex, SEX_LABELS[Sex.UNKNOWN])}
 
 
 def _user() -> User:
@@ -134,7 +137,7 @@ def show(case_id: str):
     fields = ["code", "status"] + (["name", "personnummer"] if access.identity_visible else []) + \
         (["address", "guardians"] if access.guardians_visible else []) + \
         (["signals"] if detail.signals else []) + (["contacts"] if detail.contacts else []) + \
-        (["triage", "consents"] if access.full else [])
+        (["triage", "consents"] if access.full else []) + (["disclosures"] if detail.disclosures else [])
     queries.audit_read(_user(), case, access, fields)
     perms = {"coordinate": can_coordinate(actor, access), "contact": can_log_contact(actor, access)
              and case.status != CaseStatus.CLOSED, "disclose": can_disclose(actor, access),

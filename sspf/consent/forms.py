@@ -26,10 +26,12 @@ class ConsentForm(BaseForm):
 
 
 class WithdrawForm(BaseForm):
-    by = SelectField(_l("Vem återkallade?"), choices=[("guardian1", _l("Vårdnadshavare 1")),
+    # Nothing chosen in advance: who withdrew is for the coordinator to say, not a default to confirm by mistake.
+    by = SelectField(_l("Vem återkallade?"), choices=[("", _l("Välj …")),
+                                                      ("guardian1", _l("Vårdnadshavare 1")),
                                                       ("guardian2", _l("Vårdnadshavare 2")),
                                                       ("youth", _l("Den unge"))],
-                     validators=[InputRequired(REQUIRED)])
+                     validators=[InputRequired(_l("Välj vem som återkallade samtycket."))])
 
 
 class DisclosureForm(BaseForm):

@@ -10,12 +10,16 @@ from sspf.cases.forms import MultiCheckboxField, not_in_future
 from sspf.contacts.models import Visibility
 from sspf.web.forms import BaseForm
 
+#: One message for "en timme", "1.5" and 0 alike: what to type, not what went wrong (nor "Numret").
+DURATION = _l("Ange tiden i hela minuter, 1–1440.")
+
 
 class ContactForm(BaseForm):
     occurred_on = DateField(_l("Datum"), default=date.today, validators=[InputRequired(_l("Ange datum.")),
                                                                         not_in_future])
     type = RadioField(_l("Typ av kontakt"), validators=[InputRequired(_l("Välj typ av kontakt."))])
-    duration_minutes = IntegerField(_l("Tid (minuter)"), validators=[Optional(), NumberRange(min=1, max=1440)])
+    duration_minutes = IntegerField(_l("Tid (minuter)"), validators=[Optional(), NumberRange(1, 1440, DURATION)],
+                                    invalid_value_message=DURATION)
     parties = MultiCheckboxField(_l("Med vem"))
     note = TextAreaField(_l("Kort anteckning"), validators=[Optional(), Length(max=1000)])
     visibility = RadioField(_l("Vem får se kontakten?"), default=Visibility.OWN_AGENCY.value, choices=[

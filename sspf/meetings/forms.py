@@ -17,7 +17,7 @@ from sspf.web.forms import REQUIRED, BaseForm
 
 
 class SeriesForm(BaseForm):
-    district = SelectField(_l("Stadsdel"), coerce=int, validators=[InputRequired(REQUIRED)])
+    district = SelectField(_l("Område"), coerce=int, validators=[InputRequired(REQUIRED)])
     first_on = DateField(_l("Första mötet"), validators=[InputRequired(REQUIRED)])
     starts_at = TimeField(_l("Klockan"), validators=[InputRequired(REQUIRED)])
     place = StringField(_l("Plats"), validators=[DataRequired(REQUIRED), Length(max=120)])
@@ -26,7 +26,7 @@ class SeriesForm(BaseForm):
 
 
 class ExtraMeetingForm(BaseForm):
-    district = SelectField(_l("Stadsdel"), coerce=int, validators=[InputRequired(REQUIRED)])
+    district = SelectField(_l("Område"), coerce=int, validators=[InputRequired(REQUIRED)])
     held_on = DateField(_l("Datum"), validators=[InputRequired(REQUIRED)])
     starts_at = TimeField(_l("Klockan"), validators=[InputRequired(REQUIRED)])
     place = StringField(_l("Plats"), validators=[DataRequired(REQUIRED), Length(max=120)])

@@ -57,7 +57,7 @@ def _place(place: str | None) -> str:
 def create_series(*, actor: User, district: District, first_on: date, starts_at: time, place: str,
                   interval_weeks: int, today: date) -> MeetingSeries:
     if district.id not in actor.district_ids:
-        raise MeetingError(_("Du samordnar inte den stadsdelen."), "district")
+        raise MeetingError(_("Du samordnar inte det området."), "district")
     if interval_weeks not in (1, 2):
         raise MeetingError(_("Välj varje eller varannan vecka."), "interval_weeks")
     if first_on < today:
@@ -104,7 +104,7 @@ def add_meeting(*, actor: User, district: District, held_on: date, starts_at: ti
                 today: date) -> Meeting:
     """An extra meeting outside the series."""
     if district.id not in actor.district_ids:
-        raise MeetingError(_("Du samordnar inte den stadsdelen."), "district")
+        raise MeetingError(_("Du samordnar inte det området."), "district")
     if held_on < today:
         raise MeetingError(_("Mötet kan inte ligga bakåt i tiden."), "held_on")
     meeting = Meeting(district_id=district.id, held_on=held_on, starts_at=starts_at, place=_place(place))
@@ -229,7 +229,7 @@ def remove_item(*, actor: User, meeting: Meeting, item: AgendaItem, version: int
 def add_case(*, actor: User, meeting: Meeting, case: Case | None, version: int) -> AgendaItem:
     """Put a case of the meeting's district on the agenda (again, if it was removed)."""
     if case is None or case.district_id != meeting.district_id:
-        raise MeetingError(_("Det finns inget ärende med den koden i stadsdelen."), "code")
+        raise MeetingError(_("Det finns inget ärende med den koden i området."), "code")
     _claim(meeting, version)
     item = db.session.scalar(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id,
                                                       AgendaItem.case_id == case.id))
@@ -273,7 +273,7 @@ def set_network(*, actor: User, meeting: Meeting, item: AgendaItem, youth: bool,
 
 def _on_agenda(meeting: Meeting, case: Case) -> None:
     if case.district_id != meeting.district_id:
-        raise MeetingError(_("Ärendet hör inte längre till stadsdelen %(district)s och kan inte beslutas här. "
+        raise MeetingError(_("Ärendet hör inte längre till området %(district)s och kan inte beslutas här. "
                              "Din text finns kvar nedan.", district=meeting.district.name), "text")
 
 
@@ -311,7 +311,7 @@ def agree_action(*, actor: User, meeting: Meeting, case: Case, text: str, owner_
     """A new action in the case's plan, agreed at this meeting (the minutes list it under the meeting)."""
     _writable(meeting)
     if case.district_id != meeting.district_id:
-        raise MeetingError(_("Ärendet hör inte längre till stadsdelen och kan inte ändras här."), "text")
+        raise MeetingError(_("Ärendet hör inte längre till området och kan inte ändras här."), "text")
     return plans.action_add(actor=actor, case=case, text=text, owner_agency=owner_agency, owner_user=None,
                             deadline=deadline, today=today, allowed_agency_ids=sharing_agencies(case, now=now),
                             meeting_id=meeting.id)

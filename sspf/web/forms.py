@@ -11,10 +11,13 @@ import unicodedata
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, TextAreaField
+from wtforms import PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
 
 #: The one "required" message every form uses.
 REQUIRED = _l("Fältet måste fyllas i.")
+#: A choice that is not one of the field's own (a tampered form): said plainly, without echoing what was sent.
+CHOOSE_ONE = _l("Välj ett av alternativen.")
+CHOOSE_FROM = _l("Välj bland alternativen.")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _CONTROL_SINGLE_LINE = re.compile(r"[\r\n\t]")
@@ -37,8 +40,19 @@ class BaseForm(FlaskForm):
     class Meta(FlaskForm.Meta):
         csrf_class = _TokenSignedWhenShown
 
+        def bind_field(self, form, unbound_field, options):
+            """Every choice field gets the plain messages above unless it names its own: WTForms's own
+            message for a multiple choice quotes the submitted values back to the user."""
+            if issubclass(unbound_field.field_class, SelectField):
+                message = CHOOSE_FROM if issubclass(unbound_field.field_class, SelectMultipleField) else CHOOSE_ONE
+                options = {**{key: message for key in ("invalid_choice_message", "invalid_value_message")
+                              if key not in unbound_field.kwargs}, **options}
+            return super().bind_field(form, unbound_field, options)
+
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
+        for field in self:
+            _one_message(field)
         for field in self:
             if not isinstance(field, StringField | TextAreaField | PasswordField) or not isinstance(field.data, str):
                 continue
@@ -47,6 +61,18 @@ class BaseForm(FlaskForm):
                 field.errors = [*field.errors, _l("Fältet innehåller otillåtna tecken.")]
                 ok = False
         return ok
+
+
+def _one_message(field) -> None:
+    """One problem, one message. WTForms goes on validating a value it could not read, so "not an integer"
+    came with the range check's complaint about the None it left; and a choice that is not one of the field's
+    got the generic message and then the field's own validator's ("Okänd roll."). Keep the reading error, or
+    else the field's own message over the generic one (at least one is always left: validity does not change).
+    A validator that cleared the reading error (Optional, for an empty date sent as "") is left to have its way."""
+    if field.process_errors and field.errors[:len(field.process_errors)] == field.process_errors:
+        field.errors = list(field.process_errors)
+    elif isinstance(field, SelectField) and len(field.errors) > 1:
+        field.errors = [e for e in field.errors if e != field.invalid_choice_message] or field.errors[:1]
 
 
 def show_service_error(form, exc: Exception, *, fallback: str | None = None) -> None:

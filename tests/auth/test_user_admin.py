@@ -36,7 +36,7 @@ def test_bad_input_keeps_what_was_typed_and_saves_nothing(client, org, session):
         ({"password": "kort"}, "minst 12 tecken"),
         ({"display_name": "x" * 121}, "får inte vara längre än 120 tecken"),
         ({"display_name": "Evil\x00Name"}, "otillåtna tecken"),
-        ({"role": "superuser"}, "Inte ett giltigt val"),
+        ({"role": "superuser"}, "Okänd roll."),
         ({"agency_id": "abc"}, 'id="agency_id-err"'),
         ({"district_ids": ["999999"]}, 'id="district_ids-err"'),
     ]

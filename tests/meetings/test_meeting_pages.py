@@ -190,7 +190,7 @@ def test_bad_input_is_refused_with_a_message_and_nothing_is_lost(app, client, or
     moved = client.post(f"/meetings/{meeting.id}/items/{item}/decisions",
                         data={"csrf_token": token, "text": "Ett beslut som inte får försvinna."})
     body = moved.get_data(as_text=True)
-    assert moved.status_code == 400 and "hör inte längre till stadsdelen" in body
+    assert moved.status_code == 400 and "hör inte längre till området" in body
     assert "Ett beslut som inte får försvinna." in body
     assert db.session.scalar(select(MeetingEntry).where(MeetingEntry.meeting_id == meeting.id)) is None
 
