@@ -173,7 +173,7 @@ class Cases:
 
     def protect(self, case: Case, *, by: str | User | None = None, named: Iterable[str | User] = (),
                 identity: bool = True, guardians: bool = False) -> None:
-        case_services.set_protection(actor=self.user(by) if by else self.coordinator_of(case), youth=case.youth,
+        case_services.set_protection(actor=self.user(by) if by else self.coordinator_of(case), case=case,
                                      protected_identity=identity, guardian_protected=guardians,
                                      named_users=[self.user(u) for u in named])
 

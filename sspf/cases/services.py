@@ -47,13 +47,34 @@ class SignalInput:
     report_made_by: str | None
 
 
-def find_youth(personnummer: PersonalNumber) -> Youth | None:
-    """Search by the blind index: no decryption of the table, exact match only."""
-    return db.session.scalar(select(Youth).where(blind_index_match(Youth.personnummer_bidx, personnummer.canonical)))
+def open_case_for(personnummer: PersonalNumber) -> Case | None:
+    """The open case of the youth with this number, if there is one: through the blind index, nothing decrypted."""
+    return db.session.scalar(
+        select(Case).join(Youth, Youth.id == Case.youth_id)
+        .where(blind_index_match(Youth.personnummer_bidx, personnummer.canonical), Case.status.in_(OPEN_STATUSES)))
 
 
-def open_case_of(youth: Youth) -> Case | None:
-    return db.session.scalar(select(Case).where(Case.youth_id == youth.id, Case.status.in_(OPEN_STATUSES)))
+def _youth_for_new_case(actor: User, personnummer: PersonalNumber, name: str, district: District) -> Youth:
+    """A new case gets a youth record of its own, even when an earlier, closed case knew the youth.
+
+    What that case recorded (the name as its agencies wrote it, address, guardians, who was named to see a
+    protected identity) belongs to it: reusing the record would show it to the new case's registering agency,
+    in any district, for nothing more than a personnummer typed into a signal. Only a protection carries over,
+    since the person is still protected; the registrant, who typed the identity, is named for it.
+    """
+    earlier = db.session.execute(select(Youth.protected_identity, Youth.guardian_protected).where(
+        blind_index_match(Youth.personnummer_bidx, personnummer.canonical))).all()
+    protected, guardians_protected = any(r[0] for r in earlier), any(r[1] for r in earlier)
+    youth = Youth(name=name, personnummer=personnummer.canonical, sex=personnummer.sex,
+                  birth_year=personnummer.birth_year, district_id=district.id, protected_identity=protected,
+                  guardian_protected=guardians_protected)
+    db.session.add(youth)
+    db.session.flush()
+    if protected or guardians_protected:
+        db.session.add(ProtectedAccess(youth_id=youth.id, user_id=actor.id, granted_by_id=actor.id))
+    record(AuditAction.YOUTH_CREATED, actor=actor, target_type="youth", target_id=youth.id, subject_ref=youth.ref,
+           fields=["name", "personnummer", "sex", "birth_year", "district"], flagged=protected or guardians_protected)
+    return youth
 
 
 def _next_case_code(district: District, year: int) -> str:
@@ -70,7 +91,7 @@ def _next_case_code(district: District, year: int) -> str:
 
 def register_signal(*, actor: User, personnummer: PersonalNumber, name: str, district: District,
                     signal: SignalInput) -> tuple[Case, bool]:
-    """Record a concern. Reuses the youth and the open case if they exist; returns (case, created)."""
+    """Record a concern on the youth's open case, or on a new case; returns (case, created)."""
     if not signal.categories or set(signal.categories) - catalogue().codes("concern_categories"):
         raise TransitionError(_("Välj vad oron gäller från listan."), field="categories")
     if signal.raised_on > date.today() or signal.raised_on < personnummer.birth_date:
@@ -79,23 +100,18 @@ def register_signal(*, actor: User, personnummer: PersonalNumber, name: str, dis
         raise TransitionError(_("Ange datum för orosanmälan."), field="report_made_on")
     if signal.report_made and not personnummer.birth_date <= signal.report_made_on <= date.today():
         raise TransitionError(_("Datumet för orosanmälan är inte rimligt."), field="report_made_on")
-    youth = find_youth(personnummer)
-    if youth is None:
-        youth = Youth(name=name, personnummer=personnummer.canonical, sex=personnummer.sex,
-                      birth_year=personnummer.birth_year, district_id=district.id)
-        db.session.add(youth)
-        db.session.flush()
-        record(AuditAction.YOUTH_CREATED, actor=actor, target_type="youth", target_id=youth.id,
-               subject_ref=youth.ref, fields=["name", "personnummer", "sex", "birth_year", "district"])
-    case = open_case_of(youth)
+    case = open_case_for(personnummer)
     created = case is None
     if case is None:
+        youth = _youth_for_new_case(actor, personnummer, name, district)
         case = Case(code=_next_case_code(district, signal.raised_on.year), youth_id=youth.id,
                     district_id=district.id, registering_agency_id=actor.agency_id, created_by_id=actor.id)
         db.session.add(case)
         db.session.flush()
         record(AuditAction.CASE_CREATED, actor=actor, target_type="case", target_id=case.id, subject_ref=youth.ref,
                detail={"code": case.code})
+    else:
+        youth = case.youth
     row = Signal(case_id=case.id, raised_on=signal.raised_on, raised_by_id=actor.id, agency_id=actor.agency_id,
                  categories=sorted(set(signal.categories)), note=signal.note, report_made=signal.report_made,
                  report_made_on=signal.report_made_on if signal.report_made else None,
@@ -168,18 +184,32 @@ def start_emergency_access(*, actor: User, case: Case, reason: str) -> Emergency
     return grant
 
 
-def set_protection(*, actor: User, youth: Youth, protected_identity: bool, guardian_protected: bool,
-                   named_users: Iterable[User]) -> None:
-    """Mark skyddade personuppgifter and name who may still see them (the marking user always may)."""
+def set_protection(*, actor: User, case: Case, protected_identity: bool, guardian_protected: bool,
+                   named_users: Iterable[User], offered: Iterable[User] | None = None) -> None:
+    """Mark skyddade personuppgifter and name who may still see them (the marking user always may).
+
+    ``offered`` are the users the form let the actor choose from (the case's district): names outside them
+    are kept. A youth known from cases in other districts (a record from before each case had its own) can be
+    changed only by a user already named for it, so that another district's coordinator can neither unmask the
+    youth nor strike the names given there.
+    """
+    youth = case.youth
+    existing = {row.user_id: row for row in db.session.scalars(
+        select(ProtectedAccess).where(ProtectedAccess.youth_id == youth.id))}
+    shared = db.session.scalar(select(Case.id).where(Case.youth_id == youth.id, Case.district_id != case.district_id)
+                               .limit(1)) is not None
+    if (youth.protected_identity or youth.guardian_protected) and shared and actor.id not in existing:
+        raise TransitionError(_("Den unge är känd från ärenden i andra områden. Bara den som är namngiven för "
+                                "den unge kan ändra skyddet."))
     youth.protected_identity = protected_identity
     youth.guardian_protected = guardian_protected
     wanted = {u.id for u in named_users} | {actor.id}
-    existing = {row.user_id: row for row in db.session.scalars(
-        select(ProtectedAccess).where(ProtectedAccess.youth_id == youth.id))}
+    choosable = None if offered is None else {u.id for u in offered} | {actor.id}
     for user_id in wanted - set(existing):
         db.session.add(ProtectedAccess(youth_id=youth.id, user_id=user_id, granted_by_id=actor.id))
     for user_id in set(existing) - wanted:
-        db.session.delete(existing[user_id])
+        if choosable is None or user_id in choosable:
+            db.session.delete(existing[user_id])
     db.session.flush()
     record(AuditAction.PROTECTION_CHANGED, actor=actor, target_type="youth", target_id=youth.id,
            subject_ref=youth.ref, flagged=True, fields=["protected_identity", "guardian_protected", "named_users"])

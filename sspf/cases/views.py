@@ -107,8 +107,7 @@ def new_case():
 
 def _joins_identified_case(user: User, personnummer: PersonalNumber) -> bool:
     """The signal would join an open case that the access rule lets ``user`` identify."""
-    youth = services.find_youth(personnummer)
-    case = services.open_case_of(youth) if youth is not None else None
+    case = services.open_case_for(personnummer)
     return case is not None and can_identify(Actor.of(user), queries.access_for(user, case.id, now=utcnow()))
 
 
@@ -208,9 +207,14 @@ def protection(case_id: str):
             select(ProtectedAccess.user_id).where(ProtectedAccess.youth_id == youth.id))]
     if form.validate_on_submit():
         chosen = [u for u in candidates if str(u.id) in set(form.named_users.data)]
-        services.set_protection(actor=_user(), youth=youth, protected_identity=form.protected_identity.data,
-                                guardian_protected=form.guardian_protected.data, named_users=chosen)
-        flash(_("Skyddet är sparat."), "success")
+        try:
+            services.set_protection(actor=_user(), case=case, protected_identity=form.protected_identity.data,
+                                    guardian_protected=form.guardian_protected.data, named_users=chosen,
+                                    offered=candidates)
+        except TransitionError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Skyddet är sparat."), "success")
         return redirect(url_for("cases.show", case_id=case.id))
     return render_template("cases/protection.html", case=case, form=form)
 

@@ -30,7 +30,7 @@ def _case(org, session, *, name: str = MARKER, years: int = 15):
 def test_protected_identity_is_masked_everywhere_but_for_named_users(app, client, org, session):
     case = _case(org, session)
     named = factories.make_user("soc.orm", Role.FIELD_WORKER, org.agencies["soc"], [org.districts["ORM"]])
-    set_protection(actor=org.users["coordinator"], youth=case.youth, protected_identity=True,
+    set_protection(actor=org.users["coordinator"], case=case, protected_identity=True,
                    guardian_protected=False, named_users=[named])
     triage_case(actor=org.users["coordinator"], case=case, eligible=True, risk_factors=(), protective_factors=(),
                 note=None, today=date.today())
