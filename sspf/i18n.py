@@ -53,6 +53,16 @@ def _translations():
     return translations
 
 
+#: The short formats are ISO in every language: a Swedish municipality writes 2026-11-23 whatever language the page
+#: is in, and CLDR's English short forms ("11/23/26, 4:57 AM") read as US dates. Swedish's own short forms are these.
+_SHORT_DATE = "yyyy-MM-dd"
+_SHORT_DATETIME = "yyyy-MM-dd HH:mm"
+
+
+def _pattern(fmt: str, short: str) -> str:
+    return short if fmt == "short" else fmt
+
+
 @lru_cache(maxsize=4096)
 def _format_calendar_date(value: date, fmt: str, locale: Locale) -> str:
     return format_date(value, fmt)  # called with ``locale`` current, so the cached text is that locale's
@@ -64,12 +74,18 @@ def _date_filter(value, fmt: str = "short") -> str:
     instant is first turned into the user's calendar date."""
     if not value:
         return ""
+    fmt = _pattern(fmt, _SHORT_DATE)
     locale = get_locale()
     if locale is None:
         return format_date(value, fmt)
     if isinstance(value, datetime):  # an instant shows as its Swedish calendar date (BABEL_DEFAULT_TIMEZONE)
         value = today_of(value)
     return _format_calendar_date(value, fmt, locale)
+
+
+def _datetime_filter(value, fmt: str = "short") -> str:
+    """``|datetime``: an instant in the user's time zone (BABEL_DEFAULT_TIMEZONE, Swedish time)."""
+    return format_datetime(value, _pattern(fmt, _SHORT_DATETIME)) if value else ""
 
 
 def _markup_gettext(translations) -> Callable[..., Markup]:
@@ -104,7 +120,7 @@ def init_app(app: Flask) -> None:
         newstyle=True,
     )
     app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"] = _markup_gettext(_RequestTranslations())
-    app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["datetime"] = _datetime_filter
     app.jinja_env.filters["date"] = _date_filter
     app.jinja_env.filters["number"] = lambda value: format_decimal(value) if value is not None else ""
 

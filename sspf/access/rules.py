@@ -80,6 +80,8 @@ class CaseAccess:
     guardians_visible: bool = False
     #: The access must be flagged for log review (protected identity, emergency access).
     flagged: bool = False
+    #: When emergency access ends, if that is the access (``via == "emergency"``): the page says so.
+    emergency_until: datetime | None = None
 
     @property
     def full(self) -> bool:
@@ -117,6 +119,7 @@ def case_access(actor: Actor, facts: CaseFacts, *, now: datetime, all_categories
         identity_visible=not facts.protected_identity or facts.named_for_protected,
         guardians_visible=not (facts.protected_identity or facts.guardian_protected) or facts.named_for_protected,
         flagged=facts.protected_identity or facts.guardian_protected or via == "emergency",
+        emergency_until=facts.emergency_until if via == "emergency" else None,
     )
 
 

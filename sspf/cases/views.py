@@ -22,7 +22,7 @@ from sspf.catalogue import catalogue
 from sspf.db import utcnow
 from sspf.extensions import db
 from sspf.org.models import Agency, District
-from sspf.web.forms import REQUIRED, BaseForm, clean_text, show_service_error
+from sspf.web.forms import REQUIRED, BaseForm, clean_text, refuse_before_form, show_service_error
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -176,6 +176,8 @@ def triage(case_id: str):
 @require(Permission.COORDINATE)
 def close(case_id: str):
     case, _access = _load(case_id, coordinate=True)
+    if case.status == CaseStatus.CLOSED and request.method == "GET":
+        return refuse_before_form(case.id, _("Ärendet är redan avslutat."))
     form = CloseForm()
     form.reason.choices = catalogue().choices("closure_reasons")
     if form.validate_on_submit():

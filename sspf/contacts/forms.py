@@ -24,5 +24,15 @@ class ContactForm(BaseForm):
     note = TextAreaField(_l("Kort anteckning"), validators=[Optional(), Length(max=1000)])
     visibility = RadioField(_l("Vem får se kontakten?"), default=Visibility.OWN_AGENCY.value, choices=[
         (Visibility.OWN_AGENCY.value, _l("Bara min organisation")),
-        (Visibility.CONSENTED.value, _l("Alla organisationer som samtycket omfattar")),
+        (Visibility.CONSENTED.value, _l("Alla som samtycket ger rätt att se min organisations uppgifter")),
     ], validators=[InputRequired()])
+
+    def name_shared_audience(self, category_label: str) -> None:
+        """Say who a shared contact really reaches: it carries the author agency's information category, so only
+        agencies the consent lets see that category see it, not every agency the consent covers. Lazy: a POST
+        that saves never renders the label."""
+        self.visibility.choices = [
+            (Visibility.OWN_AGENCY.value, _l("Bara min organisation")),
+            (Visibility.CONSENTED.value,
+             _l("Alla som samtycket ger rätt att se %(category)s", category=category_label)),
+        ]

@@ -34,6 +34,9 @@ def new_contact(case_id: str):
     form = ContactForm()
     form.type.choices = catalogue().choices("contact_types")
     form.parties.choices = catalogue().choices("contact_parties")
+    # The contact will carry the author agency's category (the user and their agency are loaded: no query).
+    category = catalogue().category_of_agency_kind(user.agency.kind)
+    form.name_shared_audience(catalogue().label("information_categories", category))
     if form.validate_on_submit():
         try:
             services.log_contact(actor=user, case=case, occurred_on=form.occurred_on.data, type=form.type.data,

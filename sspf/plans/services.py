@@ -110,6 +110,9 @@ def action_add(*, actor: User, case: Case, text: str, owner_agency: Agency, owne
         raise PlanError(_("Ärendet delas inte med den organisationen: samtycket omfattar den inte."), "owner_agency")
     if owner_user is not None and (owner_user.agency_id != owner_agency.id or not owner_user.active):
         raise PlanError(_("Personen hör inte till den organisationen."), "owner_user")
+    if owner_user is not None and case.district_id not in owner_user.district_ids:
+        # Someone of the right agency in another district does not work with this youth: the rule hides the case.
+        raise PlanError(_("Personen arbetar inte i ärendets område."), "owner_user")
     action = Action(plan_id=_plan(case).id, case_id=case.id, text=text, owner_agency_id=owner_agency.id,
                     owner_user_id=owner_user.id if owner_user else None, deadline=deadline, created_by_id=actor.id,
                     meeting_id=meeting_id)

@@ -18,7 +18,7 @@ from sspf.auth.permissions import Permission, Role, require
 from sspf.cases.queries import get_case_for
 from sspf.db import parse_uuid, utcnow
 from sspf.extensions import db
-from sspf.org.models import Agency
+from sspf.org.models import Agency, District
 from sspf.plans import queries, services
 from sspf.plans.forms import ActionForm, GoalForm, PlanForm, StatusForm
 from sspf.plans.models import MAPPING_SECTIONS, Action, ActionStatus, Goal, GoalStatus
@@ -66,8 +66,10 @@ def _action_form(case) -> ActionForm:
     allowed = sharing_agencies(case, now=utcnow())
     agencies = list(db.session.scalars(select(Agency).where(Agency.id.in_(allowed)).order_by(Agency.name)))
     form.owner_agency.choices = [(a.id, a.name) for a in agencies]
+    # Only those who work in the case's district: the service refuses anyone else (and they would not see the case).
     people = db.session.scalars(select(User).where(User.agency_id.in_(allowed), User.active.is_(True),
-                                                   User.role.in_([Role.FIELD_WORKER, Role.COORDINATOR]))
+                                                   User.role.in_([Role.FIELD_WORKER, Role.COORDINATOR]),
+                                                   User.districts.any(District.id == case.district_id))
                                 .order_by(User.display_name))
     form.owner_user.choices = [("", "–")] + [(str(u.id), f"{u.display_name} ({u.agency.name})") for u in people]
     return form
