@@ -62,7 +62,8 @@ class CaseFacts:
     registering_agency_id: int
     protected_identity: bool = False
     guardian_protected: bool = False
-    #: Active grants only (consent valid today, not withdrawn, and the case not closed; disclosure not expired).
+    #: Active grants only (consent valid today, neither withdrawn nor replaced by a later one, and the case not
+    #: closed; disclosure not expired).
     grants: tuple[Grant, ...] = ()
     #: When the actor's emergency access to this case ends, if they have one.
     emergency_until: datetime | None = None

@@ -22,8 +22,12 @@ from sspf.extensions import db
 
 
 def _consent_active(today, consent=Consent) -> ColumnElement[bool]:
-    """``consent``: the mapped class, or its table's columns."""
-    return and_(consent.withdrawn_at.is_(None), consent.signed_on <= today, consent.valid_until >= today)
+    """``consent``: the mapped class (or an alias of it), or its table's columns.
+
+    A replaced consent is out of force like a withdrawn one: the case's latest recorded consent governs.
+    """
+    return and_(consent.withdrawn_at.is_(None), consent.replaced_at.is_(None), consent.signed_on <= today,
+                consent.valid_until >= today)
 
 
 def _shares_by_consent(case=Case) -> ColumnElement[bool]:

@@ -45,6 +45,7 @@ class AuditAction(enum.StrEnum):
     EMERGENCY_ACCESS = "case.emergency_access"
     CONSENT_RECORDED = "consent.recorded"
     CONSENT_WITHDRAWN = "consent.withdrawn"
+    CONSENT_REPLACED = "consent.replaced"
     CONSENT_FORM_READ = "consent.form_read"
     DISCLOSURE_RECORDED = "disclosure.recorded"
     CONTACT_LOGGED = "contact.logged"

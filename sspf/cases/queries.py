@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased, defer, joinedload
 
 from sspf.access.contacts import visible_contacts
 from sspf.access.rules import NONE, Actor, CaseAccess, can_coordinate, case_access
-from sspf.access.scoping import CaseHead, case_head_and_facts, identity_visible, visible_cases
+from sspf.access.scoping import CaseHead, _consent_active, case_head_and_facts, identity_visible, visible_cases
 from sspf.audit import AuditAction, Outcome, record
 from sspf.audit.models import AuditEvent
 from sspf.auth.models import User
@@ -238,26 +238,27 @@ def coordinator_desk(user: User, *, now: datetime) -> CoordinatorDesk:
         select(Case.id, Case.code, Case.created_at)
         .where(visible_cases(actor, now=now), Case.status == CaseStatus.SIGNAL)
         .order_by(Case.created_at, Case.id).limit(50)))
-    # A case's latest consent (not withdrawn) is one with no later one: read per active case through the
-    # (case_id, valid_until) index, instead of grouping every consent of the municipality first.
+    # A case's latest consent (neither withdrawn nor replaced) is one with no later one: read per active case
+    # through the (case_id, valid_until) index, instead of grouping every consent of the municipality first.
+    # A replaced consent is out of force, so its date says nothing about when the sharing ends.
     later = aliased(Consent)
     expiring = list(db.session.execute(
         select(Case.id, Case.code, Consent.valid_until).distinct()
         .join(Consent, Consent.case_id == Case.id)
         .where(visible_cases(actor, now=now), Case.status == CaseStatus.ACTIVE, Consent.withdrawn_at.is_(None),
-               Consent.valid_until <= today + timedelta(days=warn),
-               ~exists().where(later.case_id == Case.id, later.withdrawn_at.is_(None),
+               Consent.replaced_at.is_(None), Consent.valid_until <= today + timedelta(days=warn),
+               ~exists().where(later.case_id == Case.id, later.withdrawn_at.is_(None), later.replaced_at.is_(None),
                                later.valid_until > Consent.valid_until))
         .order_by(Consent.valid_until, Case.code).limit(50)))
     # A withdrawal ends the sharing at once, but the case stays active until the coordinator closes it or records
-    # a new consent: list it until then, oldest withdrawal first.
+    # a new consent: list it until then, oldest withdrawal first. "Valid" is the access rule's own definition, so
+    # a consent that the withdrawn one had replaced does not hide the case.
     valid = aliased(Consent)
     last_withdrawal = func.max(Consent.withdrawn_at)
     withdrawn = list(db.session.execute(
         select(Case.id, Case.code, last_withdrawal.label("withdrawn_at"))
         .join(Consent, Consent.case_id == Case.id)
         .where(visible_cases(actor, now=now), Case.status == CaseStatus.ACTIVE, Consent.withdrawn_at.is_not(None),
-               ~exists().where(valid.case_id == Case.id, valid.withdrawn_at.is_(None), valid.signed_on <= today,
-                               valid.valid_until >= today))
+               ~exists().where(valid.case_id == Case.id, _consent_active(today, valid)))
         .group_by(Case.id, Case.code).order_by(last_withdrawal, Case.code).limit(50)))
     return CoordinatorDesk(awaiting_triage=awaiting, expiring=expiring, withdrawn=withdrawn)

@@ -37,12 +37,16 @@ class Consent(UuidPk, Base):
     #: Who withdrew it: guardian1, guardian2 or youth.
     withdrawn_by: Mapped[str | None] = mapped_column(String(16))
     withdrawal_recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    #: Set when a later consent is recorded for the case: the latest consent governs, so this one shares
+    #: nothing from then on (like a withdrawal), but stays on record.
+    replaced_at: Mapped[datetime | None]
+    replaced_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("consents.id"))
 
     scope: Mapped[list[ConsentScope]] = relationship(back_populates="consent", cascade="all, delete-orphan",
                                                      lazy="selectin")
 
     def is_active(self, today: date) -> bool:
-        return self.withdrawn_at is None and self.signed_on <= today <= self.valid_until
+        return self.withdrawn_at is None and self.replaced_at is None and self.signed_on <= today <= self.valid_until
 
 
 class ConsentScope(Base):

@@ -81,6 +81,9 @@ def record_consent(*, actor: User, case: Case, signed_on: date, valid_until: dat
             raise ConsentError(_("Okänd sorts uppgifter."), "scope")
     if scan is not None and (len(scan) > MAX_SCAN_BYTES or scan_type not in SCAN_TYPES):
         raise ConsentError(_("Blanketten måste vara en PDF, JPEG eller PNG på högst 5 MB."), "scan")
+    # One consent recorder per case at a time (PostgreSQL; SQLite's writers are serial anyway): otherwise two
+    # consents recorded at once would not see each other, neither would be replaced, and both would share.
+    db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
     consent = Consent(case_id=case.id, signed_on=signed_on, valid_until=valid_until, guardian1_signed=guardian1,
                       guardian2_signed=guardian2, youth_signed=youth, method=method, recorded_by_id=actor.id,
                       scanned_form=scan, scanned_form_type=scan_type if scan is not None else None)
@@ -93,8 +96,29 @@ def record_consent(*, actor: User, case: Case, signed_on: date, valid_until: dat
            fields=["signatories", "scope", "valid_until"] + (["scanned_form"] if scan else []),
            detail={"case": case.code, "agencies": len(scope)})
     if consent.is_active(today):
+        # Only a consent in force replaces: a paper consent registered after it ran out goes on record beside
+        # the current one and must not end it.
+        _replace_earlier(actor=actor, case=case, consent=consent)
         activate_case(actor=actor, case=case)
     return consent
+
+
+def _replace_earlier(*, actor: User, case: Case, consent: Consent) -> None:
+    """The latest recorded consent governs: every earlier one still in force (neither withdrawn nor replaced) is
+    replaced by ``consent`` now, and shares nothing from the next request on. It stays on record, as it was."""
+    earlier = list(db.session.scalars(select(Consent).where(
+        Consent.case_id == case.id, Consent.id != consent.id, Consent.withdrawn_at.is_(None),
+        Consent.replaced_at.is_(None))))
+    if not earlier:
+        return
+    now = utcnow()
+    for old in earlier:
+        old.replaced_at, old.replaced_by_id = now, consent.id
+    db.session.flush()
+    for old in earlier:
+        record(AuditAction.CONSENT_REPLACED, actor=actor, target_type="consent", target_id=old.id,
+               subject_ref=case.youth.ref, fields=["replaced_at", "replaced_by_id"],
+               detail={"case": case.code, "replaced_by": str(consent.id)})
 
 
 def withdraw_consent(*, actor: User, case: Case, consent: Consent, by: str) -> None:
@@ -103,6 +127,8 @@ def withdraw_consent(*, actor: User, case: Case, consent: Consent, by: str) -> N
         raise ConsentError(_("Samtycket hör inte till ärendet."))
     if consent.withdrawn_at is not None:
         raise ConsentError(_("Samtycket är redan återkallat."))
+    if consent.replaced_at is not None:  # it shares nothing already; a withdrawal would only blur the record
+        raise ConsentError(_("Samtycket är redan ersatt av ett senare samtycke."))
     if by not in {"guardian1", "guardian2", "youth"}:
         raise ConsentError(_("Ange vem som återkallade samtycket."), "by")
     consent.withdrawn_at = utcnow()

@@ -44,7 +44,7 @@ class AgendaFacts:
     flagged: bool = False
     next_review_on: date | None = None
     earliest_open_deadline: date | None = None
-    #: The last day of the latest consent that is not withdrawn, None if there is none.
+    #: The last day of the latest consent that is neither withdrawn nor replaced, None if there is none.
     consent_until: date | None = None
     #: The case has had a consent at some time (withdrawn or expired ones included).
     had_consent: bool = False
@@ -89,8 +89,9 @@ def agenda_facts(district_id: int, *, meeting_on: date, previous_on: date,
     """Facts of every case in the district that might meet a rule, in one query."""
     open_deadline = (select(func.min(Action.deadline))
                      .where(Action.case_id == Case.id, Action.status == ActionStatus.OPEN).scalar_subquery())
+    # A replaced consent is out of force like a withdrawn one: only the latest recorded consent can run out.
     live_consent = (select(func.max(Consent.valid_until))
-                    .where(Consent.case_id == Case.id, Consent.withdrawn_at.is_(None),
+                    .where(Consent.case_id == Case.id, Consent.withdrawn_at.is_(None), Consent.replaced_at.is_(None),
                            Consent.signed_on <= meeting_on).scalar_subquery())
     any_consent = exists(select(Consent.id).where(Consent.case_id == Case.id, Consent.signed_on <= meeting_on))
     running = Case.status != CaseStatus.CLOSED
@@ -100,9 +101,13 @@ def agenda_facts(district_id: int, *, meeting_on: date, previous_on: date,
         and_(running, Plan.next_review_on <= meeting_on),
         and_(running, exists(select(Action.id).where(Action.case_id == Case.id, Action.status == ActionStatus.OPEN,
                                                      Action.deadline < meeting_on))),
+        # No live consent because those signed by the meeting day are replaced: the last of the chain that replaced
+        # them is withdrawn or (for a past meeting) signed after that day. Matching that, rather than any replaced
+        # consent, keeps every case whose consent was once renewed from being a candidate.
         and_(Case.status.in_([CaseStatus.TRIAGED, CaseStatus.ACTIVE]),
              exists(select(Consent.id).where(Consent.case_id == Case.id, or_(
-                 Consent.valid_until <= meeting_on + warning, Consent.withdrawn_at.is_not(None))))),
+                 Consent.valid_until <= meeting_on + warning, Consent.withdrawn_at.is_not(None),
+                 Consent.signed_on > meeting_on)))),
         # A day's margin either side of the local dates; the rule decides exactly.
         and_(Case.status == CaseStatus.CLOSED, Case.closed_at >= _utc_midnight(previous_on),
              Case.closed_at < _utc_midnight(meeting_on + timedelta(days=2))),

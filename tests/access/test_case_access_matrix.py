@@ -65,25 +65,29 @@ def test_a_consented_agency_sees_exactly_its_scope_plus_basic(world):
     # A disclosure adds its categories to the consent's.
     world.disclose(case, by="field_worker", to="soc", categories={"school"})
     assert seen(world, "soc_orm", case).categories == {"social_services", "school", "basic"}
-    # Two consents add up; a scope of another case adds nothing here.
+    # A later consent replaces the earlier one (no adding up); a scope of another case adds nothing here.
     world.consent(case, {"police": {"leisure"}})
     other = world.open_case("field_worker", "ORM")
     world.consent(other, {"police": {"social_services"}})
-    assert seen(world, "police_orm", case).categories == {"police", "school", "leisure", "basic"}
+    assert seen(world, "police_orm", case).categories == {"leisure", "basic"}
+    assert seen(world, "soc_orm", case).categories == {"school", "basic"}  # the disclosure alone now
+    assert not seen(world, "leisure_orm", case).visible
 
 
 def test_withdrawal_takes_effect_at_once(world):
     case = world.open_case("field_worker", "ORM")
     withdrawn = world.consent(case, {"police": {"police"}, "soc": {"social_services"}})
-    kept = world.consent(case, {"soc": {"school"}})
+    world.disclose(case, by="field_worker", to="soc", categories={"school"})
     assert seen(world, "police_orm", case).visible
     world.withdraw(case, withdrawn)
     assert withdrawn.withdrawn_at is not None and case.flagged_for_meeting
-    # Same request, same instant, same session: gone for police, only the other consent left for soc.
+    # Same request, same instant, same session: gone for police, only the disclosure left for soc.
     assert seen(world, "police_orm", case) == NONE
     assert seen(world, "soc_orm", case).categories == {"school", "basic"}
-    world.withdraw(case, kept)
-    assert seen(world, "soc_orm", case) == NONE
+    renewed = world.consent(case, {"police": {"school"}})
+    assert seen(world, "police_orm", case).categories == {"school", "basic"}
+    world.withdraw(case, renewed)
+    assert seen(world, "police_orm", case) == NONE
     # The owner and the coordinator keep the case.
     assert seen(world, "field_worker", case).via == "owner"
     assert seen(world, "coordinator", case).via == "coordinator"

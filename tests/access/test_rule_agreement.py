@@ -2,7 +2,8 @@
 
 One grid: every role (including a non-authority club's members), every agency, districts ORM, FIS,
 both and none, against cases that differ in district, registering agency, consent state (none,
-active for the viewer's agency, active for another agency only, expired, not yet valid, withdrawn),
+active for the viewer's agency, active for another agency only, expired, not yet valid, withdrawn,
+replaced by a later and narrower one),
 disclosures (active, expired), emergency access (active, expired, held by a non-coordinator) and
 protected identity. For each pair the SQL rule, the pure rule and a small oracle written here from
 the table in ``sspf/access/rules.py`` must say the same; the grid is judged at three instants, so
@@ -19,9 +20,14 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
+from sspf.access.rules import NONE
+from sspf.access.scoping import sharing_agencies
 from sspf.auth.permissions import Role
 from sspf.catalogue import catalogue
+from sspf.consent.models import Consent
+from sspf.extensions import db
 from tests.case_factories import DISTRICT_COORDINATOR, STAFF, Cases, rule_views
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -58,6 +64,8 @@ class Grant:
     start: date
     until: date
     withdrawn: bool = False
+    #: A later consent was recorded for the case: the latest governs, so this one shares nothing.
+    replaced: bool = False
     #: False for a disclosure: it outlives the case's closure, a consent does not.
     by_consent: bool = True
 
@@ -100,7 +108,8 @@ def oracle(actor: str, built: Built, now: datetime, everything: frozenset[str]) 
         via, categories = "owner", everything
     elif in_district:
         granted = frozenset().union(*(g.categories for g in built.grants if g.agency == agency and not g.withdrawn
-                                      and g.start <= today <= g.until and not (g.by_consent and built.closed)))
+                                      and not g.replaced and g.start <= today <= g.until
+                                      and not (g.by_consent and built.closed)))
         if granted:
             via, categories = "consent", (granted & everything) | {"basic"}
     if via is None and role == Role.COORDINATOR and built.emergencies.get(actor, now) > now:
@@ -128,8 +137,9 @@ def build_grid(world: Cases) -> list[Built]:
         grid.append(built)
         return built
 
-    def scope(built: Built, scope: dict[str, set[str]], start: date, until: date, withdrawn: bool = False) -> None:
-        built.grants += [Grant(a, frozenset(c), start, until, withdrawn) for a, c in scope.items()]
+    def scope(built: Built, scope: dict[str, set[str]], start: date, until: date, withdrawn: bool = False,
+              replaced: bool = False) -> None:
+        built.grants += [Grant(a, frozenset(c), start, until, withdrawn, replaced) for a, c in scope.items()]
 
     for d in ("ORM", "FIS"):
         for agency in ("school", "soc", "police", "leisure", "coord"):
@@ -153,6 +163,14 @@ def build_grid(world: Cases) -> list[Built]:
         c = world.consent(b.case, CONSENT_SCOPE)
         world.withdraw(b.case, c)
         scope(b, CONSENT_SCOPE, c.signed_on, c.valid_until, withdrawn=True)
+
+        # Consent A covers police and school per CONSENT_SCOPE; B, recorded after it, only soc: B alone governs.
+        b = new("consent/replaced", d, "school")
+        a = world.consent(b.case, CONSENT_SCOPE)
+        narrower = {"soc": CONSENT_SCOPE["soc"]}
+        c = world.consent(b.case, narrower, valid_until=today + timedelta(days=60))
+        scope(b, CONSENT_SCOPE, a.signed_on, a.valid_until, replaced=True)
+        scope(b, narrower, c.signed_on, c.valid_until)
 
         b = new("consent/other-agency-only", d, "soc")
         only = {"leisure": {"leisure", "police"}}
@@ -294,6 +312,23 @@ def test_the_future_consent_starts_and_the_active_one_ends(world):
     assert rule_views(police, grid["ORM:consent/not-yet-valid"].case, now=later)[0]
     assert rule_views(police, grid["ORM:disclosure/after-withdrawal"].case, now=world.now)[1].categories == {
         "school", "basic"}
+
+
+def test_a_later_consent_replaces_the_earlier_one_at_once(world):
+    """Spot check of "consent/replaced": A (police, soc, coord) then B (soc only); only B shares, now and later."""
+    case = {b.name: b for b in build_grid(world)}["ORM:consent/replaced"].case
+    police, soc = world.user("police_orm"), world.user("soc_orm")
+    for now in (world.now, world.now + timedelta(days=40)):  # A ran to day 30, B to day 60
+        assert rule_views(police, case, now=now) == (False, NONE), now
+        sql, pure = rule_views(soc, case, now=now)
+        assert sql and pure.via == "consent" and pure.categories == {"social_services", "basic"}, now
+    first, second = sorted(db.session.scalars(select(Consent).where(Consent.case_id == case.id)),
+                           key=lambda c: c.recorded_at)
+    assert (first.replaced_by_id, second.replaced_at) == (second.id, None)
+    assert first.replaced_at is not None and not first.is_active(world.today) and second.is_active(world.today)
+    # Plan actions can be given only to agencies the case is shared with: no longer police.
+    sharing = sharing_agencies(case, now=world.now)
+    assert world.agency_id("soc") in sharing and world.agency_id("police") not in sharing
 
 
 def test_closure_ends_the_consent_but_not_a_disclosure(world):

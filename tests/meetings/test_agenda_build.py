@@ -44,6 +44,13 @@ def cases(mtg):
     c["withdrawn"] = mtg.active()
     mtg.withdraw(c["withdrawn"], db.session.scalar(select(Consent).where(Consent.case_id == c["withdrawn"].id)))
     c["flagged"] = mtg.flag(mtg.active())
+    # A renewal that ends sooner than the consent it replaced: the latest one's date counts, not the longest.
+    c["replaced_expiring"] = mtg.active()
+    mtg.consent(c["replaced_expiring"], {"police": {"police"}}, valid_until=t + 10 * D)
+    # The latest consent withdrawn: the one it replaced does not come back.
+    c["replaced_withdrawn"] = mtg.active()
+    latest = mtg.consent(c["replaced_withdrawn"], {"police": {"police"}})
+    mtg.withdraw(c["replaced_withdrawn"], latest)
     c["closed"] = mtg.closed(mtg.signal("soc_orm"))
     # off the agenda: nothing due, done/cancelled past actions, a review after the meeting, an old closure
     c["quiet"] = mtg.active()
@@ -70,7 +77,8 @@ def cases(mtg):
 EXPECTED = {
     "signal": [NEW_SIGNAL], "review": [REVIEW_DUE], "overdue": [ACTION_OVERDUE], "expiring": [CONSENT_EXPIRING],
     "expired": [CONSENT_EXPIRED], "withdrawn": [FLAGGED, CONSENT_EXPIRED], "flagged": [FLAGGED],
-    "closed": [CLOSED], "future_flagged": [FLAGGED],
+    "closed": [CLOSED], "future_flagged": [FLAGGED], "replaced_expiring": [CONSENT_EXPIRING],
+    "replaced_withdrawn": [FLAGGED, CONSENT_EXPIRED],
 }
 
 
@@ -124,7 +132,8 @@ def test_facts_agree_with_the_rows(mtg, cases):
         open_deadlines = db.session.scalars(select(Action.deadline).where(
             Action.case_id == case.id, Action.status == ActionStatus.OPEN)).all()
         consents = db.session.scalars(select(Consent).where(Consent.case_id == case.id)).all()
-        live = [c.valid_until for c in consents if c.withdrawn_at is None and c.signed_on <= on]
+        live = [c.valid_until for c in consents
+                if c.withdrawn_at is None and c.replaced_at is None and c.signed_on <= on]
         assert (facts.code, facts.status, facts.flagged) == (case.code, case.status, case.flagged_for_meeting), key
         assert facts.next_review_on == (plan.next_review_on if plan else None), key
         assert facts.earliest_open_deadline == min(open_deadlines, default=None), key
@@ -231,3 +240,17 @@ def test_meeting_view_runs_a_constant_number_of_queries(mtg, count_statements):
             counts[size, user.username] = len(statements)
     assert counts[3, coordinator.username] == counts[12, coordinator.username], counts
     assert counts[3, police.username] == counts[12, police.username], counts
+
+
+def test_the_prefilter_keeps_a_case_whose_consent_was_replaced_after_a_past_meeting_day(mtg, monkeypatch):
+    """A replaced by B, which was signed after the (past) meeting day: no consent was live by that day's rows, so
+    the rule may list the case; the prefilter must let it through although neither consent is withdrawn or ending."""
+    case = mtg.active(valid_until=mtg.today + 300 * D)  # A: signed ten days ago
+    mtg.consent(case, {"police": {"police"}}, signed_on=mtg.today, valid_until=mtg.today + 300 * D)  # B
+    on, previous = mtg.today - 5 * D, mtg.today - 19 * D
+    due = {f.case_id: r for f, r in agenda.due_cases(case.district_id, meeting_on=on, previous_on=previous)}
+    with monkeypatch.context() as patch:
+        patch.setattr(agenda, "or_", lambda *clauses: true())
+        ruled = {f.case_id: r for f in agenda.agenda_facts(case.district_id, meeting_on=on, previous_on=previous)
+                 if (r := agenda.reasons(f, meeting_on=on, previous_on=previous))}
+    assert case.id in ruled and due == ruled
