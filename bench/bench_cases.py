@@ -230,7 +230,7 @@ def check_pages(base_url: str, cookie: str, case_path: str) -> None:
     """The pages answer 200 with what they should show, so the load measures real pages."""
     browser = h.Browser(base_url)
     listing = browser.request("/cases/", headers={"Cookie": f"sspf={cookie}"})
-    rows = len(re.findall(r'<td><span class="status status-', listing.body))
+    rows = len(re.findall(r'<td><span class="code">', listing.body))  # one per case row
     if listing.status != 200 or rows != PER_PAGE:
         raise h.BenchError(f"GET /cases/ answered {listing.status} with {rows} rows (expected {PER_PAGE})")
     page = browser.request(case_path, headers={"Cookie": f"sspf={cookie}"})
