@@ -114,6 +114,8 @@ def _replace_earlier(*, actor: User, case: Case, consent: Consent) -> None:
     now = utcnow()
     for old in earlier:
         old.replaced_at, old.replaced_by_id = now, consent.id
+    if {s.agency_id for old in earlier for s in old.scope} - {s.agency_id for s in consent.scope}:
+        case.flagged_for_meeting = True  # an agency lost its access: its open actions need a new owner
     db.session.flush()
     for old in earlier:
         record(AuditAction.CONSENT_REPLACED, actor=actor, target_type="consent", target_id=old.id,

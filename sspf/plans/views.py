@@ -61,9 +61,9 @@ def _item(model, item_id: str, case):
     return item
 
 
-def _action_form(case) -> ActionForm:
+def _action_form(case, allowed: set[int]) -> ActionForm:
+    """``allowed``: the agencies the case is shared with (``sharing_agencies``), the only possible owners."""
     form = ActionForm(prefix="action")
-    allowed = sharing_agencies(case, now=utcnow())
     agencies = list(db.session.scalars(select(Agency).where(Agency.id.in_(allowed)).order_by(Agency.name)))
     form.owner_agency.choices = [(a.id, a.name) for a in agencies]
     # Only those who work in the case's district: the service refuses anyone else (and they would not see the case).
@@ -78,14 +78,15 @@ def _action_form(case) -> ActionForm:
 def _render(case, access, *, plan_form=None, goal_form=None, action_form=None, status=200):
     view = queries.plan_view(_user(), case, access)
     coordinate = can_coordinate(Actor.of(_user()), access)
+    shared = sharing_agencies(case, now=utcnow())
     if plan_form is None:
         plan_form = PlanForm(prefix="plan", obj=view.plan)
     return render_template(
         "plans/show.html", case=case, access=access, view=view, coordinate=coordinate,
         plan_form=plan_form, goal_form=goal_form or GoalForm(prefix="goal"),
-        action_form=action_form or _action_form(case), status_form=StatusForm(), goal_labels=GOAL_LABELS,
+        action_form=action_form or _action_form(case, shared), status_form=StatusForm(), goal_labels=GOAL_LABELS,
         action_labels=ACTION_LABELS, history_labels=HISTORY_LABELS, field_labels=FIELD_LABELS, today=date.today(),
-        agency_id=_user().agency_id), status
+        agency_id=_user().agency_id, shared=shared), status
 
 
 @bp.route("/cases/<case_id>/plan")
@@ -147,8 +148,8 @@ def goal_status(case_id: str, goal_id: str):
 @require(Permission.COORDINATE)
 def add_action(case_id: str):
     case, access = _load(case_id, coordinate=True)
-    form = _action_form(case)
-    owner_agency_ids = {a for a, _name in form.owner_agency.choices}
+    owner_agency_ids = sharing_agencies(case, now=utcnow())
+    form = _action_form(case, owner_agency_ids)
     if form.validate_on_submit():
         owner = db.session.get(User, parse_uuid(form.owner_user.data)) if form.owner_user.data else None
         try:

@@ -113,3 +113,25 @@ def test_a_late_registered_paper_consent_does_not_replace_the_one_in_force(org, 
     world.consent(case, {"leisure": {"leisure"}}, signed_on=world.today - timedelta(days=200),
                   valid_until=world.today - timedelta(days=20))
     assert current.replaced_at is None and current.is_active(world.today)
+
+
+def test_a_narrower_consent_flags_the_case_and_marks_the_actions_whose_owner_lost_access(app, client, org, session):
+    from datetime import timedelta
+
+    from sspf.plans import services as plans
+    from tests.case_factories import Cases
+
+    world = Cases(org)
+    case = world.open_case()
+    world.consent(case, {"police": {"police"}, "soc": {"social_services"}})
+    plans.action_add(actor=world.user("coordinator"), case=case, text="Polisen kontaktar familjen",
+                     owner_agency=org.agencies["police"], owner_user=None, deadline=world.today + timedelta(days=7),
+                     today=world.today, allowed_agency_ids={org.agencies["police"].id})
+    case.flagged_for_meeting = False
+    world.consent(case, {"soc": {"social_services"}})
+    assert case.flagged_for_meeting
+    session.commit()
+    factories.login(client, "samordnare.orm")
+    page = client.get(f"/cases/{case.id}/plan").get_data(as_text=True)
+    line = page.split("Polisen kontaktar familjen")[0].rsplit("<li>", 1)[1]
+    assert "ägaren ser inte längre ärendet" in line
