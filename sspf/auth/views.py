@@ -124,6 +124,9 @@ def change_password():
     if form.validate_on_submit():
         if not verify_password(user.password_hash, form.current_password.data):
             form.current_password.errors = [_("Nuvarande lösenord stämmer inte.")]
+        elif form.new_password.data == form.current_password.data:
+            # Above all after a reset: the administrator who set the temporary password must not keep knowing it.
+            form.new_password.errors = [_("Välj ett annat lösenord än det nuvarande.")]
         else:
             services.password_change(actor=user, new_password=form.new_password.data, keep_session=pending_session())
             flash(_("Lösenordet är bytt. Dina andra inloggningar har avslutats."), "success")

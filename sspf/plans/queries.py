@@ -11,7 +11,7 @@ from sspf.access.rules import Actor, CaseAccess
 from sspf.access.scoping import visible_cases
 from sspf.audit import AuditAction, record
 from sspf.auth.models import User
-from sspf.cases.models import Case
+from sspf.cases.models import Case, CaseStatus
 from sspf.extensions import db
 from sspf.plans.models import MAPPING_SECTIONS, Action, ActionStatus, Goal, Plan, PlanChange
 
@@ -52,13 +52,15 @@ class Task:
 
 
 def tasks_for(user: User, *, now: datetime, today: date, mine: bool) -> list[Task]:
-    """Open actions on cases the user may see: the user's own ("my tasks") or the agency's ("our tasks"),
+    """Open actions on open cases the user may see: the user's own ("my tasks") or the agency's ("our tasks"),
     overdue first, then by deadline."""
     actor = Actor.of(user)
     owner = Action.owner_user_id == user.id if mine else Action.owner_agency_id == user.agency_id
     rows = db.session.execute(
         select(Action, Case.code).join(Case, Case.id == Action.case_id)
-        .where(owner, Action.status == ActionStatus.OPEN, visible_cases(actor, now=now))
+        # A closed case's plan is over: its open actions are no one's task any more (and cannot be marked done).
+        .where(owner, Action.status == ActionStatus.OPEN, Case.status != CaseStatus.CLOSED,
+               visible_cases(actor, now=now))
         .order_by(Action.deadline, Case.code).limit(200)).all()
     if rows:
         record(AuditAction.TASKS_LISTED, actor=user, target_type="task_list", fields=["action.text"],

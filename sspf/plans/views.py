@@ -176,7 +176,10 @@ def action_status(case_id: str, action_id: str):
     form.status.choices = [(s.value, s.value) for s in ActionStatus]
     if not form.validate_on_submit():
         abort(400)
-    services.action_set_status(actor=_user(), case=case, action=action, status=form.status.data)
+    try:
+        services.action_set_status(actor=_user(), case=case, action=action, status=form.status.data)
+    except services.PlanError as exc:  # e.g. the case was closed since the page was shown
+        flash(str(exc), "error")
     target = request.form.get("next") or ""
     if target == "tasks":
         return redirect(url_for("plans.tasks"))

@@ -81,6 +81,18 @@ def test_password_policy_messages_and_input_kept(client, org):
     assert "Nuvarande lösenord stämmer inte" in response.get_data(as_text=True)
 
 
+def test_the_new_password_must_differ_from_the_current_one(app, client, org, session):
+    """After a reset the administrator knows the temporary password: keeping it must not count as a change."""
+    factories.login(client, "analytiker")
+    before = session.get(type(org.users["analyst"]), org.users["analyst"].id).password_hash
+    response = factories.post_form(client, "/account/password", data={
+        "current_password": factories.PASSWORD, "new_password": factories.PASSWORD, "confirm": factories.PASSWORD})
+    assert response.status_code == 200
+    assert "Välj ett annat lösenord än det nuvarande." in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(type(org.users["analyst"]), org.users["analyst"].id).password_hash == before
+
+
 def test_temporary_password_forces_a_change_before_anything_else(client, org, session):
     user = org.users["analyst"]
     user.must_change_password = True

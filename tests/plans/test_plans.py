@@ -119,3 +119,30 @@ def test_closed_case_plan_cannot_be_edited(client, org, session, case):
                                                                  "goal-text": "Nytt mål"})
     assert response.status_code == 400 and "avslutat" in response.get_data(as_text=True)
     assert re.search(r"Inga mål ännu", response.get_data(as_text=True))
+
+
+def test_an_action_on_a_closed_case_leaves_the_task_lists_and_a_stale_done_button_gets_a_message(
+        app, client, org, session, case):
+    from sspf.plans import services as plans
+
+    action = plans.action_add(actor=org.users["coordinator"], case=case, text="Skolan ringer hem",
+                              owner_agency=org.agencies["school"], owner_user=org.users["field_worker"],
+                              deadline=date.today() + timedelta(days=7), today=date.today(),
+                              allowed_agency_ids={org.agencies["school"].id})
+    session.commit()
+    factories.login(client, "skola.orm")
+    tasks = client.get("/tasks").get_data(as_text=True)
+    assert "Skolan ringer hem" in tasks
+    token = factories.csrf_token(tasks)  # the page is open when the coordinator closes the case
+    close_case(actor=org.users["coordinator"], case=case, reason="moved")
+    session.commit()
+    response = client.post(f"/cases/{case.id}/plan/actions/{action.id}",
+                           data={"csrf_token": token, "status": "done", "next": "tasks"})
+    assert response.status_code == 302  # not a server error
+    assert "avslutat" in client.get(response.location).get_data(as_text=True)
+    assert session.get(Action, action.id).status == ActionStatus.OPEN
+    assert "Skolan ringer hem" not in client.get("/tasks").get_data(as_text=True)
+    coordinator = app.test_client()
+    factories.login(coordinator, "samordnare.orm")
+    plan = coordinator.get(f"/cases/{case.id}/plan").get_data(as_text=True)
+    assert "Skolan ringer hem" in plan and "Markera som klar" not in plan
