@@ -16,7 +16,7 @@ from flask import abort
 from sqlalchemy import or_, select
 
 from sspf.access.rules import Actor, CaseAccess, case_access, contact_visible
-from sspf.access.scoping import CASE_REF_COLUMNS, CaseRef, case_facts_many, visible_cases
+from sspf.access.scoping import CASE_REF_COLUMNS, CaseRef, case_facts_many, sharing_agencies_many, visible_cases
 from sspf.audit import AuditAction, record
 from sspf.auth.models import User
 from sspf.calendar import LOCAL_ZONE
@@ -93,6 +93,9 @@ class ItemView:
     agreed: list[Action] = field(default_factory=list)
     #: Every other open action of the case: the meeting goes through who does what by when.
     open: list[Action] = field(default_factory=list)
+    #: The agencies the case is shared with (the possible owners of an action), for the coordinator's meeting
+    #: page; None for other readers and in the minutes.
+    shared: set[int] | None = None
 
 
 @dataclass
@@ -132,6 +135,11 @@ def meeting_view(user: User, meeting: Meeting, *, now: datetime, purpose: str = 
     by_case = {v.case.id: v for v in views}
     if by_case:
         _add_news(actor, by_case, meeting, previous_on, shown)
+        if actor.is_coordinator and purpose == "meeting":
+            # One query for the whole agenda: the owners to offer and the open actions whose owner lost the case.
+            shared = sharing_agencies_many(shown, now=now)
+            for case_id, view in by_case.items():
+                view.shared = shared.get(case_id, set())
         for entry in db.session.scalars(select(MeetingEntry).where(MeetingEntry.meeting_id == meeting.id,
                                                                    MeetingEntry.case_id.in_(shown))
                                         .order_by(MeetingEntry.created_at)):

@@ -219,8 +219,25 @@ def move_item(*, actor: User, meeting: Meeting, item: AgendaItem, up: bool, vers
     _changed(actor, meeting, "agenda_reordered")
 
 
+def _recorded_here(meeting: Meeting, item: AgendaItem) -> bool:
+    """Something was recorded for the item's case at this meeting: a decision, an agreed action or network
+    participation. The minutes list only the items on the agenda, so such an item must stay there."""
+    if item.youth_took_part or item.guardians_took_part:
+        return True
+    decided = select(MeetingEntry.id).where(MeetingEntry.meeting_id == meeting.id,
+                                            MeetingEntry.case_id == item.case_id)
+    agreed = select(Action.id).where(Action.meeting_id == meeting.id, Action.case_id == item.case_id)
+    return bool(db.session.scalar(select(decided.exists() | agreed.exists())))
+
+
 def remove_item(*, actor: User, meeting: Meeting, item: AgendaItem, version: int) -> None:
     _own(meeting, item)
+    # Checked under the meeting's row lock and before the version is claimed: a refusal leaves the version as it
+    # was (the request still commits), and a decision being written at the same time waits for this removal.
+    _writable(meeting)
+    db.session.refresh(item)
+    if _recorded_here(meeting, item):
+        raise MeetingError(_("Ärendet har beslut eller åtgärder från mötet och kan inte tas bort från dagordningen."))
     _claim(meeting, version)
     item.removed = True
     _changed(actor, meeting, "agenda_item_removed")
@@ -275,6 +292,16 @@ def _on_agenda(meeting: Meeting, case: Case) -> None:
     if case.district_id != meeting.district_id:
         raise MeetingError(_("Ärendet hör inte längre till området %(district)s och kan inte beslutas här. "
                              "Din text finns kvar nedan.", district=meeting.district.name), "text")
+    _not_removed(meeting, case)
+
+
+def _not_removed(meeting: Meeting, case: Case) -> None:
+    """Refuse an entry for an item taken off the agenda (a page loaded before the removal): the minutes would
+    not show it. Read after the meeting's row lock, so a removal committed meanwhile is seen."""
+    removed = db.session.scalar(select(AgendaItem.removed).where(AgendaItem.meeting_id == meeting.id,
+                                                                 AgendaItem.case_id == case.id))
+    if removed:
+        raise MeetingError(_("Ärendet är borttaget från dagordningen. Lägg tillbaka det först."), "text")
 
 
 def record_decision(*, actor: User, meeting: Meeting, case: Case, text: str | None) -> MeetingEntry:
@@ -288,7 +315,10 @@ def record_correction(*, actor: User, meeting: Meeting, case: Case, text: str | 
     """After closing: a new entry that says what was wrong, the original stays as it was."""
     if not meeting.locked:
         raise MeetingError(_("Mötet är inte stängt: skriv ett nytt beslut i stället."), "text")
-    if corrects is not None and (corrects.meeting_id != meeting.id or corrects.case_id != case.id):
+    if corrects is None:
+        # A decision typed before the meeting was closed: saved now it would be a correction of nothing.
+        raise MeetingError(_("Mötet är stängt och kan inte ändras. Skriv en rättelse i stället."), "text")
+    if corrects.meeting_id != meeting.id or corrects.case_id != case.id:
         raise MeetingError(_("Rättelsen måste gälla ett beslut i samma ärende på samma möte."), "text")
     return _entry(actor, meeting, case, text, EntryKind.CORRECTION, corrects=corrects)
 
@@ -312,6 +342,7 @@ def agree_action(*, actor: User, meeting: Meeting, case: Case, text: str, owner_
     _writable(meeting)
     if case.district_id != meeting.district_id:
         raise MeetingError(_("Ärendet hör inte längre till området och kan inte ändras här."), "text")
+    _not_removed(meeting, case)
     return plans.action_add(actor=actor, case=case, text=text, owner_agency=owner_agency, owner_user=None,
                             deadline=deadline, today=today, allowed_agency_ids=sharing_agencies(case, now=now),
                             meeting_id=meeting.id)
@@ -320,5 +351,10 @@ def agree_action(*, actor: User, meeting: Meeting, case: Case, text: str, owner_
 def close_meeting(*, actor: User, meeting: Meeting, now: datetime) -> None:
     _writable(meeting)
     meeting.status, meeting.closed_at, meeting.closed_by_id = MeetingStatus.CLOSED, now, actor.id
+    # The cases on the agenda were discussed, so their "flagged for discussion" is answered; a flag raised after
+    # this moment puts the case on the next agenda again. A case taken off the agenda was not discussed: it keeps it.
+    discussed = select(AgendaItem.case_id).where(AgendaItem.meeting_id == meeting.id, AgendaItem.removed.is_(False))
+    db.session.execute(update(Case).where(Case.id.in_(discussed), Case.flagged_for_meeting.is_(True))
+                       .values(flagged_for_meeting=False).execution_options(synchronize_session="fetch"))
     db.session.flush()
     _changed(actor, meeting, "closed")

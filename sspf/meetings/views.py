@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from sspf.access.rules import Actor
+from sspf.access.scoping import sharing_agencies
 from sspf.auth.models import User
 from sspf.auth.permissions import Permission, require
 from sspf.cases.models import Case
@@ -266,17 +267,23 @@ def add_action(meeting_id: str, item_id: str):
     meeting = queries.get_meeting_for(_user(), meeting_id, coordinate=True)
     item, case = _item_case(meeting, item_id)
     form = MeetingActionForm()
-    form.owner_agency.choices = [(a.id, a.name) for a in active_authorities()]
+    now = utcnow()
+    # Any authority passes the form, so that one offered by a page loaded before the case stopped being shared
+    # with it gets the service's reason; the form shown again offers only the agencies the case is shared with.
+    authorities = active_authorities()
+    form.owner_agency.choices = [(a.id, a.name) for a in authorities]
     if form.validate_on_submit():
         try:
             services.agree_action(actor=_user(), meeting=meeting, case=case, text=clean_text(form.text.data) or "",
                                   owner_agency=db.session.get(Agency, form.owner_agency.data),
-                                  deadline=form.deadline.data, today=date.today(), now=utcnow())
+                                  deadline=form.deadline.data, today=date.today(), now=now)
         except (services.MeetingError, PlanError) as exc:
             show_service_error(form, exc, fallback="text")
         else:
             flash(_("Åtgärden är tillagd i planen."), "success")
             return redirect(url_for("meetings.show", meeting_id=meeting.id, item=item.id) + f"#item-{item.id}")
+    shared = sharing_agencies(case, now=now)
+    form.owner_agency.choices = [(a.id, a.name) for a in authorities if a.id in shared]
     return _render(meeting, status=400, bound=("action", item.id, form), unsaved=form.text.data)
 
 
