@@ -65,6 +65,8 @@ def create_series(*, actor: User, district: District, first_on: date, starts_at:
     series = MeetingSeries(district_id=district.id, weekday=first_on.weekday(), starts_at=starts_at,
                            place=_place(place), interval_weeks=interval_weeks, first_on=first_on,
                            created_by_id=actor.id)
+    if _taken(district, series_dates(series, start=today, until=today + HORIZON), starts_at):
+        raise MeetingError(_("Området har redan möten på den veckodagen och tiden."), "first_on")
     db.session.add(series)
     db.session.flush()
     created = generate_meetings(series, today=today)
@@ -100,6 +102,13 @@ def generate_meetings(series: MeetingSeries, *, today: date) -> list[Meeting]:
     return created
 
 
+def _taken(district: District, days: list[date], starts_at: time) -> bool:
+    """The district already meets on one of ``days`` at ``starts_at``: a second meeting would build a second
+    agenda of the same cases, and there is no way to take a meeting away again."""
+    return db.session.scalar(select(Meeting.id).where(Meeting.district_id == district.id, Meeting.held_on.in_(days),
+                                                      Meeting.starts_at == starts_at).limit(1)) is not None
+
+
 def add_meeting(*, actor: User, district: District, held_on: date, starts_at: time, place: str,
                 today: date) -> Meeting:
     """An extra meeting outside the series."""
@@ -107,6 +116,8 @@ def add_meeting(*, actor: User, district: District, held_on: date, starts_at: ti
         raise MeetingError(_("Du samordnar inte det området."), "district")
     if held_on < today:
         raise MeetingError(_("Mötet kan inte ligga bakåt i tiden."), "held_on")
+    if _taken(district, [held_on], starts_at):
+        raise MeetingError(_("Området har redan ett möte den dagen och tiden."), "held_on")
     meeting = Meeting(district_id=district.id, held_on=held_on, starts_at=starts_at, place=_place(place))
     db.session.add(meeting)
     db.session.flush()

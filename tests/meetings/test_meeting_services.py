@@ -55,6 +55,27 @@ def test_series_refuses_bad_input(mtg, kwargs, field):
     assert db.session.scalar(select(func.count()).select_from(Meeting)) == 0
 
 
+def test_a_second_series_or_extra_meeting_at_a_time_the_district_already_meets_is_refused(mtg):
+    first = _series(mtg)
+    meetings = db.session.scalar(select(func.count()).select_from(Meeting))
+    with pytest.raises(MeetingError) as refused:
+        _series(mtg, first_on=MONDAY + timedelta(weeks=1))  # same weekday and time, a week later
+    assert refused.value.field == "first_on"
+    with pytest.raises(MeetingError) as refused:
+        services.add_meeting(actor=mtg.org.users["coordinator"], district=mtg.org.districts["ORM"],
+                             held_on=MONDAY + timedelta(weeks=3), starts_at=time(9, 30), place="Medborgarhuset",
+                             today=WEDNESDAY)
+    assert refused.value.field == "held_on"
+    assert db.session.scalar(select(func.count()).select_from(Meeting)) == meetings
+    assert db.session.scalar(select(func.count()).select_from(MeetingSeries)) == 1
+    # Controls: another time the same day, and the same time on another weekday, are fine.
+    services.add_meeting(actor=mtg.org.users["coordinator"], district=mtg.org.districts["ORM"],
+                         held_on=MONDAY + timedelta(weeks=3), starts_at=time(13, 0), place="Medborgarhuset",
+                         today=WEDNESDAY)
+    _series(mtg, first_on=MONDAY + D)
+    assert first.active
+
+
 def test_series_may_start_today(mtg):
     assert _days(_series(mtg, first_on=WEDNESDAY))[0] == WEDNESDAY
 
