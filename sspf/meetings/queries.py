@@ -26,7 +26,7 @@ from sspf.contacts.models import Contact
 from sspf.db import parse_uuid
 from sspf.extensions import db
 from sspf.meetings.models import AgendaItem, Attendance, EntryKind, Meeting, MeetingEntry
-from sspf.meetings.services import previous_meeting_on
+from sspf.meetings.services import last_meeting_before, previous_meeting_on
 from sspf.org.models import Agency
 from sspf.org.queries import active_authorities
 from sspf.plans.models import Action, ActionStatus
@@ -102,6 +102,8 @@ class ItemView:
 class MeetingView:
     meeting: Meeting
     previous_on: date
+    #: False before the district's first meeting: ``previous_on`` is then a look-back, not a meeting day.
+    after_a_meeting: bool
     items: list[ItemView]
     removed: list[tuple[AgendaRow, str]]
     attendance: dict[int, bool]
@@ -111,7 +113,8 @@ class MeetingView:
 def meeting_view(user: User, meeting: Meeting, *, now: datetime, purpose: str = "meeting") -> MeetingView:
     """The agenda as ``user`` may see it, with what happened since the last meeting, grouped by agency."""
     actor = Actor.of(user)
-    previous_on = previous_meeting_on(meeting)
+    last = last_meeting_before(meeting)
+    previous_on = last or previous_meeting_on(meeting)
     # Codes, never names (the agenda is read on a projector), and of the youth only what the rule needs.
     width = len(_ITEM_COLUMNS)
     rows = [(AgendaRow(*row[:width]), CaseRef(*row[width:])) for row in db.session.execute(
@@ -151,7 +154,8 @@ def meeting_view(user: User, meeting: Meeting, *, now: datetime, purpose: str = 
     record(AuditAction.MEETING_READ if purpose == "meeting" else AuditAction.MINUTES_EXPORTED, actor=user,
            target_type="meeting", target_id=meeting.id, fields=["code", "decisions", "actions", "contacts"],
            flagged=any(v.access.flagged for v in views), detail={"cases": len(views), "view": purpose})
-    return MeetingView(meeting=meeting, previous_on=previous_on, items=views, removed=removed,
+    return MeetingView(meeting=meeting, previous_on=previous_on, after_a_meeting=last is not None, items=views,
+                       removed=removed,
                        attendance=attendance, agencies=agencies)
 
 

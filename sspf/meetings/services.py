@@ -125,11 +125,15 @@ def add_meeting(*, actor: User, district: District, held_on: date, starts_at: ti
     return meeting
 
 
-def previous_meeting_on(meeting: Meeting) -> date:
-    """The day of the district's last meeting before this one: "since last time" starts there."""
-    earlier = db.session.scalar(select(func.max(Meeting.held_on)).where(
+def last_meeting_before(meeting: Meeting) -> date | None:
+    """The day of the district's last meeting before this one, if it has had one."""
+    return db.session.scalar(select(func.max(Meeting.held_on)).where(
         Meeting.district_id == meeting.district_id, Meeting.held_on < meeting.held_on))
-    return earlier or meeting.held_on - agenda.DEFAULT_LOOKBACK
+
+
+def previous_meeting_on(meeting: Meeting) -> date:
+    """Where "since last time" starts: the last meeting's day, or a default look-back before the first meeting."""
+    return last_meeting_before(meeting) or meeting.held_on - agenda.DEFAULT_LOOKBACK
 
 
 # --- the agenda ----------------------------------------------------------------------------------

@@ -267,3 +267,15 @@ def test_the_case_page_shows_each_agencys_contacts_since_the_last_meeting(app, c
     assert "Skola</strong>: 1 kontakt" in school and "Polisen" not in school
     police = since("t.police_orm")
     assert "Polisen</strong>: 1 kontakt" in police and "Skola" not in police
+
+
+def test_since_when_names_a_meeting_only_when_there_was_one(app, client, org, world, session):
+    factories.login(client, "samordnare.orm")
+    first = _page(client, world.meeting)
+    assert "(områdets första möte)" in first and "sedan förra mötet" not in first
+    later = Meeting(district_id=org.districts["ORM"].id, held_on=date.today() + timedelta(days=7), starts_at=time(9),
+                    place="Rum 1")
+    db.session.add(later)
+    session.commit()
+    second = _page(client, later)
+    assert f"sedan förra mötet ({date.today().isoformat()})" in second
