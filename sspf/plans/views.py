@@ -18,6 +18,7 @@ from sspf.auth.permissions import Permission, Role, require
 from sspf.cases.queries import get_case_for
 from sspf.db import parse_uuid, utcnow
 from sspf.extensions import db
+from sspf.meetings.models import AgendaItem
 from sspf.org.models import Agency, District
 from sspf.plans import queries, services
 from sspf.plans.forms import ActionForm, GoalForm, PlanForm, StatusForm
@@ -25,7 +26,7 @@ from sspf.plans.models import MAPPING_SECTIONS, Action, ActionStatus, Goal, Goal
 from sspf.web.forms import clean_text, show_service_error
 
 bp = Blueprint("plans", __name__)
-_MEETING_PAGE = re.compile(r"/meetings/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_MEETING_PAGE = re.compile(r"/meetings/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
 
 GOAL_LABELS = {GoalStatus.NOT_STARTED: _l("Ej påbörjat"), GoalStatus.IN_PROGRESS: _l("Pågår"),
                GoalStatus.REACHED: _l("Uppnått"), GoalStatus.NOT_REACHED: _l("Ej uppnått")}
@@ -183,8 +184,10 @@ def action_status(case_id: str, action_id: str):
     target = request.form.get("next") or ""
     if target == "tasks":
         return redirect(url_for("plans.tasks"))
-    if _MEETING_PAGE.fullmatch(target):  # marked done during a meeting: back to it (never an outside address)
-        return redirect(target)
+    if meeting_page := _MEETING_PAGE.fullmatch(target):  # marked done during a meeting: back to it, at the case
+        item_id = db.session.scalar(select(AgendaItem.id).where(AgendaItem.meeting_id == parse_uuid(meeting_page[1]),
+                                                                AgendaItem.case_id == case.id))
+        return redirect(target + (f"#item-{item_id}" if item_id else ""))  # never an outside address
     return redirect(url_for("plans.show", case_id=case.id))
 
 
