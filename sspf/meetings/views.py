@@ -227,6 +227,7 @@ def network(meeting_id: str, item_id: str):
     except services.MeetingError as exc:
         flash(str(exc), "error")
         return _render(meeting, status=409)
+    flash(_("Nätverksmötet är sparat."), "success")
     return redirect(url_for("meetings.show", meeting_id=meeting.id, item=item.id) + f"#item-{item.id}")
 
 

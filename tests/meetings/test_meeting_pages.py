@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import uuid
 from datetime import date, time, timedelta
 
 import pytest
@@ -281,3 +282,15 @@ def test_since_when_names_a_meeting_only_when_there_was_one(app, client, org, wo
     session.commit()
     second = _page(client, later)
     assert f"sedan förra mötet ({date.today().isoformat()})" in second
+
+
+def test_saving_network_participation_says_so_and_keeps_the_place(app, client, org, world):
+    meeting, consented = world.meeting, world.cases["consented"]
+    factories.login(client, "samordnare.orm")
+    html = _page(client, meeting)
+    item = _item_id(meeting, consented)
+    saved = client.post(f"/meetings/{meeting.id}/items/{item}/network",
+                        data={"csrf_token": factories.csrf_token(html), "youth": "y"})
+    assert saved.status_code == 302 and saved.headers["Location"].endswith(f"#item-{item}")
+    assert "Nätverksmötet är sparat." in client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert db.session.get(AgendaItem, uuid.UUID(item)).youth_took_part
