@@ -17,13 +17,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from sspf.audit import AuditAction, record
 from sspf.auth.models import User
+from sspf.auth.permissions import Role
 from sspf.cases.models import Case, CaseCounter, CaseStatus, EmergencyAccess, ProtectedAccess, Signal, Triage, Youth
 from sspf.cases.personnummer import PersonalNumber, age_on, parse
 from sspf.catalogue import catalogue
 from sspf.crypto import blind_index_match
 from sspf.db import utcnow
 from sspf.extensions import db
-from sspf.org.models import District
+from sspf.org.models import Agency, District
 
 OPEN_STATUSES = (CaseStatus.SIGNAL, CaseStatus.TRIAGED, CaseStatus.ACTIVE)
 
@@ -60,7 +61,8 @@ def _youth_for_new_case(actor: User, personnummer: PersonalNumber, name: str, di
     What that case recorded (the name as its agencies wrote it, address, guardians, who was named to see a
     protected identity) belongs to it: reusing the record would show it to the new case's registering agency,
     in any district, for nothing more than a personnummer typed into a signal. Only a protection carries over,
-    since the person is still protected; the registrant, who typed the identity, is named for it.
+    since the person is still protected: the registrant, who typed the identity, and the district's coordinators,
+    who run the case and alone may change the protection, are named for it.
     """
     earlier = db.session.execute(select(Youth.protected_identity, Youth.guardian_protected).where(
         blind_index_match(Youth.personnummer_bidx, personnummer.canonical))).all()
@@ -71,7 +73,11 @@ def _youth_for_new_case(actor: User, personnummer: PersonalNumber, name: str, di
     db.session.add(youth)
     db.session.flush()
     if protected or guardians_protected:
-        db.session.add(ProtectedAccess(youth_id=youth.id, user_id=actor.id, granted_by_id=actor.id))
+        coordinators = select(User.id).join(Agency, Agency.id == User.agency_id).where(
+            User.role == Role.COORDINATOR, User.active.is_(True), Agency.is_authority.is_(True),
+            User.districts.any(District.id == district.id))
+        for user_id in {actor.id, *db.session.scalars(coordinators)}:
+            db.session.add(ProtectedAccess(youth_id=youth.id, user_id=user_id, granted_by_id=actor.id))
     record(AuditAction.YOUTH_CREATED, actor=actor, target_type="youth", target_id=youth.id, subject_ref=youth.ref,
            fields=["name", "personnummer", "sex", "birth_year", "district"], flagged=protected or guardians_protected)
     return youth
@@ -189,18 +195,15 @@ def set_protection(*, actor: User, case: Case, protected_identity: bool, guardia
     """Mark skyddade personuppgifter and name who may still see them (the marking user always may).
 
     ``offered`` are the users the form let the actor choose from (the case's district): names outside them
-    are kept. A youth known from cases in other districts (a record from before each case had its own) can be
-    changed only by a user already named for it, so that another district's coordinator can neither unmask the
-    youth nor strike the names given there.
+    are kept. A protection in force can be changed only by a user named for it: saving the form names the actor,
+    so anyone else could unmask the youth for themselves, or, on a record shared with another district's case
+    (kept from before each case had its own), strike the names given there.
     """
     youth = case.youth
     existing = {row.user_id: row for row in db.session.scalars(
         select(ProtectedAccess).where(ProtectedAccess.youth_id == youth.id))}
-    shared = db.session.scalar(select(Case.id).where(Case.youth_id == youth.id, Case.district_id != case.district_id)
-                               .limit(1)) is not None
-    if (youth.protected_identity or youth.guardian_protected) and shared and actor.id not in existing:
-        raise TransitionError(_("Den unge är känd från ärenden i andra områden. Bara den som är namngiven för "
-                                "den unge kan ändra skyddet."))
+    if (youth.protected_identity or youth.guardian_protected) and actor.id not in existing:
+        raise TransitionError(_("Bara den som är namngiven för den unge kan ändra skyddet."))
     youth.protected_identity = protected_identity
     youth.guardian_protected = guardian_protected
     wanted = {u.id for u in named_users} | {actor.id}

@@ -63,7 +63,7 @@ def test_an_open_case_is_still_joined_not_duplicated(world, session):
     assert session.scalar(select(func.count()).select_from(Youth)) == 1
 
 
-def test_protection_carries_over_to_the_new_record_named_for_the_registrant_only(world, session):
+def test_protection_carries_over_named_for_the_registrant_and_the_districts_coordinators(world, session):
     number = youth_number(age=15, today=world.today)
     old = world.open_case("field_worker", "ORM", number=number)
     world.protect(old, named=["soc_orm"])
@@ -71,7 +71,8 @@ def test_protection_carries_over_to_the_new_record_named_for_the_registrant_only
     new = world.signal("school_fis", "FIS", number=number)
     assert new.youth_id != old.youth_id and new.youth.protected_identity
     named = set(session.scalars(select(ProtectedAccess.user_id).where(ProtectedAccess.youth_id == new.youth_id)))
-    assert named == {world.user("school_fis").id}
+    # Fisksätra's coordinators of authorities (not the club's, which reads no cases), and nobody of Orminge.
+    assert named == {world.user(u).id for u in ("school_fis", "coordinator_fis", "coordinator_both", "coordinator_soc")}
     old_named = set(session.scalars(select(ProtectedAccess.user_id).where(ProtectedAccess.youth_id == old.youth_id)))
     assert world.user("soc_orm").id in old_named
 
@@ -88,7 +89,7 @@ def _legacy_shared_youth(world: Cases, session) -> tuple[Case, Case]:
     return orm, fis
 
 
-def test_another_districts_coordinator_cannot_unmask_a_shared_record_or_strike_its_names(world, session):
+def test_a_coordinator_not_named_cannot_unmask_or_strike_names(world, session):
     orm, fis = _legacy_shared_youth(world, session)
     before = set(session.scalars(select(ProtectedAccess.user_id).where(ProtectedAccess.youth_id == orm.youth_id)))
     with pytest.raises(TransitionError):
@@ -108,3 +109,13 @@ def test_a_save_keeps_the_names_the_form_did_not_offer(world, session):
                    named_users=[], offered=[world.user("school_fis"), world.user("soc_fis")])
     named = set(session.scalars(select(ProtectedAccess.user_id).where(ProtectedAccess.youth_id == orm.youth_id)))
     assert {world.user("soc_orm").id, world.user("coordinator_fis").id} <= named
+
+
+def test_a_coordinator_not_named_cannot_lift_a_protection_in_their_own_district(world, session):
+    case = world.open_case()
+    world.protect(case, named=["soc_orm"])  # marked by Orminge's coordinator, who is named
+    with pytest.raises(TransitionError):
+        set_protection(actor=world.user("coordinator_both"), case=case, protected_identity=False,
+                       guardian_protected=False, named_users=[], offered=[])
+    db.session.expire_all()
+    assert session.get(Youth, case.youth_id).protected_identity
