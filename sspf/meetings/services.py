@@ -252,7 +252,8 @@ def remove_item(*, actor: User, meeting: Meeting, item: AgendaItem, version: int
     _writable(meeting)
     db.session.refresh(item)
     if _recorded_here(meeting, item):
-        raise MeetingError(_("Ärendet har beslut eller åtgärder från mötet och kan inte tas bort från dagordningen."))
+        raise MeetingError(_("Ärendet har beslut, åtgärder eller nätverksmöte från mötet och kan inte tas bort "
+                             "från dagordningen."))
     _claim(meeting, version)
     item.removed = True
     _changed(actor, meeting, "agenda_item_removed")

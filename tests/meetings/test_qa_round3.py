@@ -21,7 +21,7 @@ from tests import factories
 from tests.case_factories import Cases
 
 D = timedelta(days=1)
-HAS_ENTRIES = "Ärendet har beslut eller åtgärder från mötet och kan inte tas bort från dagordningen."
+HAS_ENTRIES = "Ärendet har beslut, åtgärder eller nätverksmöte från mötet och kan inte tas bort från dagordningen."
 CLOSED = "Mötet är stängt och kan inte ändras."
 
 
