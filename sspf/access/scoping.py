@@ -21,7 +21,7 @@ from sspf.db import outside_transaction
 from sspf.extensions import db
 
 
-def _consent_active(today, consent=Consent) -> ColumnElement[bool]:
+def consent_in_force(today, consent=Consent) -> ColumnElement[bool]:
     """``consent``: the mapped class (or an alias of it), or its table's columns.
 
     A replaced consent is out of force like a withdrawn one: the case's latest recorded consent governs.
@@ -44,7 +44,7 @@ def visible_cases(actor: Actor, *, now: datetime) -> ColumnElement[bool]:
     in_district = Case.district_id.in_(sorted(actor.district_ids)) if actor.district_ids else false()
     consented = exists(
         select(ConsentScope.consent_id).join(Consent, Consent.id == ConsentScope.consent_id)
-        .where(Consent.case_id == Case.id, ConsentScope.agency_id == actor.agency_id, _consent_active(today),
+        .where(Consent.case_id == Case.id, ConsentScope.agency_id == actor.agency_id, consent_in_force(today),
                _shares_by_consent())
     )
     disclosed = exists(
@@ -111,7 +111,7 @@ def _head_statement():
     consented = (
         select(func.aggregate_strings(scope.category, "\n"))
         .select_from(scopes.join(consents, consent.id == scope.consent_id))
-        .where(consent.case_id == case.id, scope.agency_id == agency_id, _consent_active(today, consent),
+        .where(consent.case_id == case.id, scope.agency_id == agency_id, consent_in_force(today, consent),
                _shares_by_consent(case))
         .scalar_subquery()
     )
@@ -201,7 +201,7 @@ def case_facts_many(actor: Actor, cases: list[CaseRef], *, now: datetime, within
         for case_id, category in db.session.execute(
                 select(Consent.case_id, ConsentScope.category).join(ConsentScope, Consent.id == ConsentScope.consent_id)
                 .join(Case, Case.id == Consent.case_id)
-                .where(Consent.case_id.in_(scope), ConsentScope.agency_id == actor.agency_id, _consent_active(today),
+                .where(Consent.case_id.in_(scope), ConsentScope.agency_id == actor.agency_id, consent_in_force(today),
                        _shares_by_consent())):
             categories.setdefault(case_id, set()).add(category)
         for case_id, cats in db.session.execute(
@@ -244,7 +244,7 @@ def sharing_agencies_many(within, *, now: datetime) -> dict[uuid.UUID, set[int]]
     today = today_of(now)
     consented = (select(Consent.case_id, ConsentScope.agency_id).join(Consent, Consent.id == ConsentScope.consent_id)
                  .join(Case, Case.id == Consent.case_id)
-                 .where(Consent.case_id.in_(within), _consent_active(today), _shares_by_consent()))
+                 .where(Consent.case_id.in_(within), consent_in_force(today), _shares_by_consent()))
     disclosed = select(Disclosure.case_id, Disclosure.to_agency_id).where(Disclosure.case_id.in_(within),
                                                                          Disclosure.valid_until >= today)
     registering = select(Case.id, Case.registering_agency_id).where(Case.id.in_(within))

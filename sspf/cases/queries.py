@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased, defer, joinedload
 
 from sspf.access.contacts import visible_contacts
 from sspf.access.rules import NONE, Actor, CaseAccess, can_coordinate, case_access
-from sspf.access.scoping import CaseHead, _consent_active, case_head_and_facts, identity_visible, visible_cases
+from sspf.access.scoping import CaseHead, case_head_and_facts, consent_in_force, identity_visible, visible_cases
 from sspf.audit import AuditAction, Outcome, record
 from sspf.audit.models import AuditEvent
 from sspf.auth.models import User
@@ -259,6 +259,6 @@ def coordinator_desk(user: User, *, now: datetime) -> CoordinatorDesk:
         select(Case.id, Case.code, last_withdrawal.label("withdrawn_at"))
         .join(Consent, Consent.case_id == Case.id)
         .where(visible_cases(actor, now=now), Case.status == CaseStatus.ACTIVE, Consent.withdrawn_at.is_not(None),
-               ~exists().where(valid.case_id == Case.id, _consent_active(today, valid)))
+               ~exists().where(valid.case_id == Case.id, consent_in_force(today, valid)))
         .group_by(Case.id, Case.code).order_by(last_withdrawal, Case.code).limit(50)))
     return CoordinatorDesk(awaiting_triage=awaiting, expiring=expiring, withdrawn=withdrawn)

@@ -88,7 +88,7 @@ def new_case():
     if form.validate_on_submit():
         # The name may be left out only for a youth whose open case the user may identify; for anyone else the form
         # asks for it as for an unknown youth, so that it does not tell whether sspf knows the number.
-        if not _joins_identified_case(user, form.parsed) and not clean_text(form.name.data):
+        if not clean_text(form.name.data) and not _joins_identified_case(user, form.parsed):
             form.name.errors = [_("Ange den ungas namn.")]
         else:
             try:
