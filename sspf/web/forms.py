@@ -53,7 +53,6 @@ class BaseForm(FlaskForm):
         ok = super().validate(extra_validators)
         for field in self:
             _one_message(field)
-        for field in self:
             if not isinstance(field, StringField | TextAreaField | PasswordField) or not isinstance(field.data, str):
                 continue
             multiline = isinstance(field, TextAreaField)
